@@ -1,0 +1,52 @@
+"""Turning pydantic's validation errors into the domain's path-and-reason errors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from trustshare.domain.errors import DomainError
+
+_FIELD_MARK = "\x1f"
+
+
+def field_problem(field: str, reason: str) -> ValueError:
+    """A ``ValueError`` for a model validator that blames ``field`` of the model, not the model."""
+    return ValueError(f"{_FIELD_MARK}{field}{_FIELD_MARK}{reason}")
+
+
+def format_path(loc: Sequence[int | str]) -> str:
+    """``("lines", 3, "unit_price_fen")`` → ``"lines[3].unit_price_fen"``."""
+    parts: list[str] = []
+    for element in loc:
+        if isinstance(element, int):
+            parts.append(f"[{element}]")
+        else:
+            parts.append(f".{element}" if parts else element)
+    return "".join(parts)
+
+
+def _clean_message(message: str) -> str:
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
+
+
+def domain_error_from(exc: ValidationError, error_type: type[DomainError]) -> DomainError:
+    """The first problem of a pydantic ``ValidationError`` as a ``error_type`` with its path."""
+    problems = exc.errors(include_url=False, include_input=False)
+    first = problems[0]
+    loc = list(first["loc"])
+    reason = _clean_message(first["msg"])
+    if _FIELD_MARK in reason:
+        _, field, reason = reason.split(_FIELD_MARK, 2)
+        loc.extend(int(part) if part.isdigit() else part for part in field.split("."))
+    if first["type"] == "extra_forbidden":
+        reason = "unknown field (not part of the schema)"
+    elif first["type"] == "missing":
+        reason = "required field is missing"
+    if len(problems) > 1:
+        reason += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
+    return error_type(format_path(loc), reason)
