@@ -12,41 +12,45 @@ class CryptoError(Exception):
     """Root of every error raised by `trustshare.crypto`."""
 
 
-class InvalidIdNumber(CryptoError, ValueError):
+class InvalidIdNumberError(CryptoError, ValueError):
     """An ID number is malformed: wrong kind, length, characters, birth date or check digit."""
 
 
-class InvalidKeyMaterial(CryptoError, ValueError):
+class InvalidKeyError(CryptoError, ValueError):
     """A key has the wrong length or encoding, or is too weak."""
 
 
-class UnknownVocabularyName(CryptoError, ValueError):
+class UnknownVocabularyError(CryptoError, ValueError):
     """A scope, purpose or disclosure group name is not in the consent vocabulary."""
 
 
-class InvalidMerkleInput(CryptoError, ValueError):
+class MerkleInputError(CryptoError, ValueError):
     """A Merkle tree was asked to hash malformed nodes, or to build from no leaves."""
 
 
-class LeafNotInTree(CryptoError, LookupError):
+class LeafNotInTreeError(CryptoError, LookupError):
     """A leaf (by value, hash or index) is not part of the tree."""
 
 
-class InvalidSignature(CryptoError, ValueError):
+class TypedDataError(CryptoError, ValueError):
+    """EIP-712 message fields are out of their ABI range or malformed."""
+
+
+class SignatureError(CryptoError, ValueError):
     """A signature is malformed (length, v, r or s out of range)."""
 
 
-class NonCanonicalJson(CryptoError, ValueError):
+class CanonicalJsonError(CryptoError, ValueError):
     """A value cannot be committed as canonical JSON (floats, non-string keys, …)."""
 
 
-class InvalidDisclosure(CryptoError, ValueError):
-    """A selective disclosure does not verify against the record commitment."""
+class DisclosureError(CryptoError, ValueError):
+    """A record cannot be committed as given, or a disclosure does not verify against it."""
 
 
-class MalformedSealedRecord(CryptoError, ValueError):
+class SealedRecordFormatError(CryptoError, ValueError):
     """A sealed record cannot be parsed (bad JSON, base64, lengths or version)."""
 
 
-class SealedRecordRejected(CryptoError):
+class SealedRecordRejectedError(CryptoError):
     """A sealed record does not open: wrong key, wrong settlement id or insurer, or tampering."""

@@ -27,8 +27,8 @@ def _public_keccak256(data: bytes) -> bytes:
 
 def _make_raw_keccak256() -> Callable[[bytes], bytes] | None:
     try:
-        from Crypto.Hash.keccak import _raw_keccak_lib as lib
-        from Crypto.Util._raw_api import (
+        from Crypto.Hash.keccak import _raw_keccak_lib as lib  # type: ignore[attr-defined]
+        from Crypto.Util._raw_api import (  # type: ignore[attr-defined]
             SmartPointer,
             VoidPointer,
             c_size_t,
@@ -48,7 +48,7 @@ def _make_raw_keccak256() -> Callable[[bytes], bytes] | None:
             if lib.keccak_init(pointer.address_of(), c_size_t(_CAPACITY_BYTES), c_ubyte(_ROUNDS)):
                 raise RuntimeError("keccak_init failed")  # pragma: no cover
             owner = SmartPointer(pointer.get(), lib.keccak_destroy)
-            cached = (owner, owner.get(), create_string_buffer(_DIGEST_BYTES))
+            cached = (owner, owner.get(), create_string_buffer(_DIGEST_BYTES))  # type: ignore[call-arg]
             local.state = cached
         return cached
 

@@ -1,6 +1,6 @@
-"""Keyed pseudonyms of ID numbers (DESIGN.md §2.1, DOMAIN.md §6).
+r"""Keyed pseudonyms of ID numbers (DESIGN.md §2.1, DOMAIN.md §6).
 
-A pseudonym is `HMAC-SHA256(key, b"trustshare/pseudonym/v1\\x00" ‖ utf8(canonical id))`, 32 bytes.
+A pseudonym is `HMAC-SHA256(key, b"trustshare/pseudonym/v1\x00" ‖ utf8(canonical id))`, 32 bytes.
 A bare hash would not do: the 18-character resident ID number has ≈ 10^11 plausible values
 (region × birth date × sequence) and can be enumerated in hours; only the bureau's secret key
 turns it into a pseudonym nobody else can compute or reverse.
@@ -23,7 +23,7 @@ import re
 import secrets
 import unicodedata
 
-from trustshare.crypto.errors import InvalidIdNumber, InvalidKeyMaterial
+from trustshare.crypto.errors import InvalidIdNumberError, InvalidKeyError
 
 PSEUDONYM_DOMAIN = b"trustshare/pseudonym/v1\x00"
 """Domain-separation prefix of every pseudonym HMAC message."""
@@ -53,9 +53,9 @@ class PseudonymKey:
     def __init__(self, key: bytes) -> None:
         """Wrap raw key bytes; refuse keys shorter than 32 bytes."""
         if not isinstance(key, bytes | bytearray):
-            raise InvalidKeyMaterial(f"pseudonym key must be bytes, not {type(key).__name__}")
+            raise InvalidKeyError(f"pseudonym key must be bytes, not {type(key).__name__}")
         if len(key) < MIN_KEY_BYTES:
-            raise InvalidKeyMaterial(
+            raise InvalidKeyError(
                 f"pseudonym key must be at least {MIN_KEY_BYTES} bytes, got {len(key)}"
             )
         self._key = bytes(key)
@@ -71,7 +71,7 @@ class PseudonymKey:
         try:
             return cls(bytes.fromhex(text.strip().removeprefix("0x")))
         except ValueError as error:
-            raise InvalidKeyMaterial("pseudonym key is not valid hex") from error
+            raise InvalidKeyError("pseudonym key is not valid hex") from error
 
     def reveal_bytes(self) -> bytes:
         """Return the raw key, for storing it in a secret store. Never log the result."""
@@ -105,7 +105,8 @@ class PseudonymKey:
 def pseudonym_of(id_number: str, key: PseudonymKey) -> bytes:
     """Return the 32-byte keyed pseudonym of an ID number.
 
-    `id_number` is normalised first (see `canonical_id`); invalid numbers raise `InvalidIdNumber`.
+    `id_number` is normalised first (see `canonical_id`); invalid numbers raise
+    `InvalidIdNumberError`.
     """
     return key.mac(PSEUDONYM_DOMAIN + canonical_id(id_number).encode("utf-8"))
 
@@ -117,7 +118,7 @@ def canonical_id(id_number: str) -> str:
     stripped, letters upper-cased. A bare number is a resident ID number.
     """
     if not isinstance(id_number, str):
-        raise InvalidIdNumber(f"ID number must be a string, not {type(id_number).__name__}")
+        raise InvalidIdNumberError(f"ID number must be a string, not {type(id_number).__name__}")
     text = unicodedata.normalize("NFKC", id_number).strip()
     kind, separator, rest = text.partition(":")
     if not separator:
@@ -127,7 +128,7 @@ def canonical_id(id_number: str) -> str:
         return f"{_RESIDENT_KIND}:{normalise_resident_id(rest)}"
     if kind == _PASSPORT_KIND:
         return f"{_PASSPORT_KIND}:{_normalise_passport(rest)}"
-    raise InvalidIdNumber(
+    raise InvalidIdNumberError(
         f"unknown ID kind {kind!r}: use a bare resident ID number, 'resident:…' "
         "or 'passport:<ISO alpha-3 issuer>:<number>'"
     )
@@ -142,24 +143,24 @@ def normalise_resident_id(number: str) -> str:
     """
     text = unicodedata.normalize("NFKC", number).strip().upper()
     if len(text) == 15 and text.isdigit():
-        raise InvalidIdNumber(
+        raise InvalidIdNumberError(
             "15-digit resident ID numbers are obsolete since 2013; use the 18-character number"
         )
     if len(text) != 18:
-        raise InvalidIdNumber(f"resident ID number must have 18 characters, got {len(text)}")
+        raise InvalidIdNumberError(f"resident ID number must have 18 characters, got {len(text)}")
     for position, char in enumerate(text[:17], start=1):
         if not ("0" <= char <= "9"):
-            raise InvalidIdNumber(
+            raise InvalidIdNumberError(
                 f"resident ID number character {position} must be a digit, got {char!r}"
             )
     if not ("0" <= text[17] <= "9" or text[17] == "X"):
-        raise InvalidIdNumber(
+        raise InvalidIdNumberError(
             f"resident ID number check character must be a digit or X, got {text[17]!r}"
         )
     _check_birth_date(text[6:14])
     expected = resident_check_character(text[:17])
     if text[17] != expected:
-        raise InvalidIdNumber(
+        raise InvalidIdNumberError(
             f"resident ID number check character is {text[17]!r} but the first 17 digits "
             f"require {expected!r} (GB 11643-1999): a digit was probably mistyped"
         )
@@ -169,7 +170,7 @@ def normalise_resident_id(number: str) -> str:
 def resident_check_character(first_17_digits: str) -> str:
     """Return the GB 11643-1999 check character (0-9 or X) for the first 17 digits."""
     if len(first_17_digits) != 17 or not first_17_digits.isascii() or not first_17_digits.isdigit():
-        raise InvalidIdNumber("the check character is computed from exactly 17 ASCII digits")
+        raise InvalidIdNumberError("the check character is computed from exactly 17 ASCII digits")
     total = sum(int(d) * w for d, w in zip(first_17_digits, _RESIDENT_WEIGHTS, strict=True))
     return _RESIDENT_CHECK_CHARS[total % 11]
 
@@ -178,11 +179,11 @@ def _check_birth_date(yyyymmdd: str) -> None:
     try:
         birth = dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
     except ValueError as error:
-        raise InvalidIdNumber(
+        raise InvalidIdNumberError(
             "resident ID number characters 7-14 are not a valid birth date (YYYYMMDD)"
         ) from error
     if birth.year < _EARLIEST_BIRTH_YEAR or birth > dt.date.today():
-        raise InvalidIdNumber(
+        raise InvalidIdNumberError(
             f"resident ID number birth year {birth.year} is outside "
             f"{_EARLIEST_BIRTH_YEAR}..{dt.date.today().year}"
         )
@@ -193,10 +194,10 @@ def _normalise_passport(rest: str) -> str:
     issuer = issuer.strip().upper()
     number = number.strip().upper()
     if not separator or not _COUNTRY_CODE.fullmatch(issuer):
-        raise InvalidIdNumber(
+        raise InvalidIdNumberError(
             "passport ids are written 'passport:<ISO 3166-1 alpha-3 issuer>:<number>', "
             "e.g. 'passport:GBR:123456789'"
         )
     if not _PASSPORT_NUMBER.fullmatch(number):
-        raise InvalidIdNumber("passport number must be 5-20 letters or digits")
+        raise InvalidIdNumberError("passport number must be 5-20 letters or digits")
     return f"{issuer}:{number}"

@@ -10,7 +10,7 @@ and rounds **half-up to the fen once**, with :func:`round_half_up_micro`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Final
 
@@ -32,9 +32,9 @@ def round_half_up_micro(micro_fen: int) -> Fen:
 
 def format_yuan(fen: Fen) -> str:
     """Render fen as yuan with two decimals (``1234567`` → ``"12,345.67"``)."""
-    sign = "-" if fen < 0 else ""
-    yuan, cents = divmod(abs(fen), 100)
-    return f"{sign}{yuan:,}.{cents:02d}"
+    if fen < 0:
+        return "-" + format_yuan(-fen)
+    return f"{fen // 100:,}.{fen % 100:02d}"
 
 
 def fen_to_decimal_yuan(fen: Fen) -> Decimal:
@@ -42,19 +42,24 @@ def fen_to_decimal_yuan(fen: Fen) -> Decimal:
     return Decimal(fen).scaleb(-2)
 
 
+def _ratio_text(ppm: int) -> str:
+    whole, frac = divmod(ppm, MICRO)
+    if frac == 0:
+        return str(whole)
+    return f"{whole}.{frac:06d}".rstrip("0")
+
+
 @dataclass(frozen=True, slots=True)
 class Ratio:
     """An exact ratio between 0 and 1 inclusive, in millionths."""
 
     ppm: int
+    text: str = field(default="", compare=False)
+    """Canonical decimal text (``"0.85"``, ``"1"``, ``"0"``); derived from ``ppm``."""
 
-    @property
-    def text(self) -> str:
-        """Canonical decimal text (``"0.85"``, ``"1"``, ``"0"``)."""
-        whole, frac = divmod(self.ppm, MICRO)
-        if frac == 0:
-            return str(whole)
-        return f"{whole}.{frac:06d}".rstrip("0")
+    def __post_init__(self) -> None:
+        """Derive the canonical text once (ratios are read far more often than made)."""
+        object.__setattr__(self, "text", _ratio_text(self.ppm))
 
     def __str__(self) -> str:
         """Same as :attr:`text`."""

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from trustshare.domain.errors import InvalidRules
+from trustshare.domain.result import RulesUsed
 from trustshare.domain.rules import ProductTerms, RegionPolicy
 from trustshare.domain.validation import domain_error_from
 
@@ -86,6 +87,8 @@ class RuleSet:
     regions: Mapping[str, RegionPolicy]
     products: Mapping[str, ProductTerms]
     hashes: Mapping[str, str] = field(default_factory=dict)
+    used: Mapping[str, RulesUsed] = field(default_factory=dict)
+    """Per rules id, how a settlement cites it (id, version, status, content hash)."""
 
     @classmethod
     def of(cls, documents: Iterable[RegionPolicy | ProductTerms]) -> RuleSet:
@@ -101,7 +104,13 @@ class RuleSet:
                 regions[document.id] = document
             else:
                 products[document.id] = document
-        return cls(regions=regions, products=products, hashes=hashes)
+        used = {
+            document.id: RulesUsed(
+                document.id, document.version, document.status, hashes[document.id]
+            )
+            for document in (*regions.values(), *products.values())
+        }
+        return cls(regions=regions, products=products, hashes=hashes, used=used)
 
     @property
     def digest(self) -> str:

@@ -43,7 +43,7 @@ def domain_error_from(exc: ValidationError, error_type: type[DomainError]) -> Do
     if _FIELD_MARK in reason:
         _, field, reason = reason.split(_FIELD_MARK, 2)
         loc.extend(int(part) if part.isdigit() else part for part in field.split("."))
-    if first["type"] == "extra_forbidden":
+    if first["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         reason = "unknown field (not part of the schema)"
     elif first["type"] == "missing":
         reason = "required field is missing"

@@ -7,6 +7,9 @@ from enum import IntEnum
 
 from trustshare.chain.registries.base import RegistryClient
 from trustshare.chain.sender import TxOutcome
+from trustshare.crypto.leaves import SettlementLeaf
+
+__all__ = ["AttestationRegistryClient", "Batch", "BatchKind", "SettlementLeaf"]
 
 
 class BatchKind(IntEnum):
@@ -16,20 +19,6 @@ class BatchKind(IntEnum):
     ENROLLMENT = 1
     SETTLEMENT = 2
     ACCESS_LOG = 3
-
-
-@dataclass(frozen=True)
-class SettlementLeaf:
-    """A settlement leaf of a SETTLEMENT batch: what claims are checked against."""
-
-    settlement_id: bytes
-    pseudonym: bytes
-    record_commitment: bytes
-    claim_ceiling_fen: int
-
-    def as_tuple(self) -> tuple[bytes, bytes, bytes, int]:
-        """The ABI tuple ``(bytes32, bytes32, bytes32, uint256)``."""
-        return (self.settlement_id, self.pseudonym, self.record_commitment, self.claim_ceiling_fen)
 
 
 @dataclass(frozen=True)

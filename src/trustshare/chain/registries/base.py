@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Self
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
+from web3.logs import DISCARD
 
 from trustshare.chain.compiled import load_artifact
 from trustshare.chain.errors import ChainError
@@ -45,4 +46,5 @@ class RegistryClient:
         """The arguments of every ``event_name`` this registry emitted in ``outcome``."""
         event = getattr(self.contract.events, event_name)()
         logs = [log for log in outcome.receipt["logs"] if log["address"] == self.address]
-        return [dict(e["args"]) for e in event.process_receipt({**outcome.receipt, "logs": logs})]
+        receipt = {**outcome.receipt, "logs": logs}
+        return [dict(e["args"]) for e in event.process_receipt(receipt, errors=DISCARD)]  # type: ignore[arg-type]

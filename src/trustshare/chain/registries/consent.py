@@ -46,17 +46,6 @@ class ConsentState:
         return self.revoked_at != 0
 
 
-def _terms_tuple(terms: ConsentTerms) -> tuple[bytes, str, int, int, int, int]:
-    return (
-        terms.pseudonym,
-        terms.insurer,
-        terms.scopes,
-        terms.purposes,
-        terms.not_before,
-        terms.not_after,
-    )
-
-
 class ConsentRegistryClient(RegistryClient):
     """Patients' consents as the chain records them."""
 
@@ -70,14 +59,14 @@ class ConsentRegistryClient(RegistryClient):
 
     def grant(self, terms: ConsentTerms) -> TxOutcome:
         """Grant consent, sent by the pseudonym's own wallet."""
-        return self._send(self.contract.functions.grant(_terms_tuple(terms)))
+        return self._send(self.contract.functions.grant(terms.as_abi_tuple()))
 
     def grant_by_signature(
         self, terms: ConsentTerms, nonce: int, deadline: int, signature: bytes
     ) -> TxOutcome:
         """Relay the wallet's signed grant (anyone may send it)."""
         return self._send(
-            self.contract.functions.grantBySig(_terms_tuple(terms), nonce, deadline, signature)
+            self.contract.functions.grantBySig(terms.as_abi_tuple(), nonce, deadline, signature)
         )
 
     def revoke(self, pseudonym: bytes, insurer: str, consent_id: bytes) -> TxOutcome:
@@ -117,23 +106,23 @@ class ConsentRegistryClient(RegistryClient):
     ) -> PermissionStatus:
         """Why ``insurer`` may or may not see ``scope`` for ``purpose`` at the latest block."""
         return PermissionStatus(
-            self._call(self.contract.functions.permissionOf(pseudonym, insurer, scope, purpose))
+            self._call(self.contract.functions.permissionOf(pseudonym, insurer, int(scope), int(purpose)))
         )
 
     def is_permitted(self, pseudonym: bytes, insurer: str, scope: int, purpose: int) -> bool:
         """``permission_of(...) is PERMITTED``."""
         return bool(
-            self._call(self.contract.functions.isPermitted(pseudonym, insurer, scope, purpose))
+            self._call(self.contract.functions.isPermitted(pseudonym, insurer, int(scope), int(purpose)))
         )
 
     def consent_id_of(self, terms: ConsentTerms, nonce: int) -> bytes:
         """The contract's id for ``terms`` granted with ``nonce``."""
-        return bytes(self._call(self.contract.functions.consentIdOf(_terms_tuple(terms), nonce)))
+        return bytes(self._call(self.contract.functions.consentIdOf(terms.as_abi_tuple(), nonce)))
 
     def grant_digest(self, terms: ConsentTerms, nonce: int, deadline: int) -> bytes:
         """The EIP-712 digest the contract expects the wallet to have signed for a grant."""
         return bytes(
-            self._call(self.contract.functions.grantDigest(_terms_tuple(terms), nonce, deadline))
+            self._call(self.contract.functions.grantDigest(terms.as_abi_tuple(), nonce, deadline))
         )
 
     def revocation_digest(

@@ -1,0 +1,34 @@
+"""The ``trustshare`` command line: one entry point, one sub-command group per concern."""
+
+from __future__ import annotations
+
+import typer
+
+from trustshare.cli.chain import chain_app
+from trustshare.cli.contracts import contracts_app
+from trustshare.cli.demo import demo
+
+app = typer.Typer(
+    name="trustshare",
+    help=(
+        "TrustShare: one-stop settlement of basic (医保) and commercial (商保) health insurance "
+        "over a trusted data-sharing chain."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(chain_app, name="chain")
+app.add_typer(contracts_app, name="contracts")
+app.command("demo")(demo)
+
+try:  # the settlement engine's command (trustshare.cli.settle) registers itself when present
+    from trustshare.cli.settle import settle
+except ImportError:  # pragma: no cover - only while the engine is being built
+    pass
+else:
+    app.command("settle")(settle)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
