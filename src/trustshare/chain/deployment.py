@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 from web3 import Web3
 
 from trustshare.chain.compiled import load_artifact
 from trustshare.chain.errors import DeploymentError
-from trustshare.chain.sender import TransactionSender
+from trustshare.chain.sender import TransactionSender, TxOutcome
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,14 @@ class Deployment:
                 raise DeploymentError(f"no contract at {name} address {address} on chain {actual}")
 
 
-def deploy_registries(sender: TransactionSender) -> Deployment:
+def deploy_registries(
+    sender: TransactionSender,
+    on_deployed: Callable[[str, TxOutcome], None] | None = None,
+) -> Deployment:
     """Deploy Participants, ConsentRegistry, AttestationRegistry and ClaimRegistry.
 
-    The sender's account becomes the network operator.
+    The sender's account becomes the network operator. ``on_deployed(contract_name, outcome)``
+    is called after each deployment (for printing transactions and gas).
     """
     addresses: dict[str, str] = {}
     first_block: int | None = None
@@ -78,6 +83,8 @@ def deploy_registries(sender: TransactionSender) -> Deployment:
         if address is None:
             raise DeploymentError(f"{contract_name} deployment produced no contract address")
         addresses[key] = Web3.to_checksum_address(address)
+        if on_deployed is not None:
+            on_deployed(contract_name, outcome)
         first_block = outcome.block_number if first_block is None else first_block
     return Deployment(
         chain_id=sender.w3.eth.chain_id,

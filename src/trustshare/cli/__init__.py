@@ -16,6 +16,7 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 app.add_typer(chain_app, name="chain")
 app.add_typer(contracts_app, name="contracts")

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.28;
+
+import {IAttestationRegistry} from "../../src/interfaces/IAttestationRegistry.sol";
+import {IClaimRegistry} from "../../src/interfaces/IClaimRegistry.sol";
+
+import {Fixture} from "../utils/Fixture.sol";
+import {ClaimHandler} from "./ClaimHandler.sol";
+
+/// @dev What forge reads from `targetSelectors()`.
+struct FuzzSelector {
+    address addr;
+    bytes4[] selectors;
+}
+
+/// @title Claims never exceed a settlement's ceiling, and the contract's totals are the ghost's.
+contract ClaimRegistryInvariantTest is Fixture {
+    ClaimHandler internal handler;
+
+    function setUp() public override {
+        super.setUp();
+        // Four insurers with CLAIM consent from both patients.
+        (uint256 bobKey, address bob) = _account("bob");
+        bobKey; // unused: bob only grants directly here
+        vm.prank(bureau);
+        consents.bindWallet(OTHER_PSEUDONYM, bob);
+        address[] memory insurers = new address[](4);
+        insurers[0] = insurerA;
+        insurers[1] = insurerB;
+        for (uint256 i = 2; i < insurers.length; ++i) {
+            insurers[i] = _freshAddress("invariant insurer", i);
+            vm.prank(operator);
+            participants.registerInsurer(insurers[i], "Insurer", KEY_A, "https://i.example");
+        }
+        for (uint256 i = 0; i < insurers.length; ++i) {
+            _grantAs(patient, _claimTerms(PSEUDONYM, insurers[i]));
+            _grantAs(bob, _claimTerms(OTHER_PSEUDONYM, insurers[i]));
+        }
+
+        IAttestationRegistry.SettlementLeaf[] memory leaves =
+            new IAttestationRegistry.SettlementLeaf[](6);
+        uint256[6] memory ceilings = [uint256(1_000), 5_000, 20_000, 300, 80_000, 1];
+        for (uint256 i = 0; i < leaves.length; ++i) {
+            leaves[i] = _leaf(
+                keccak256(abi.encode("invariant settlement", i)),
+                i % 2 == 0 ? PSEUDONYM : OTHER_PSEUDONYM,
+                ceilings[i]
+            );
+        }
+        handler = new ClaimHandler(claims, attestations, bureau, insurers, leaves);
+        vm.prank(bureau);
+        attestations.commitBatch(
+            uint8(IAttestationRegistry.BatchKind.Settlement), handler.root(), 6, RULES_V1
+        );
+    }
+
+    function targetContracts() public view returns (address[] memory targets) {
+        targets = new address[](1);
+        targets[0] = address(handler);
+    }
+
+    function targetSelectors() public view returns (FuzzSelector[] memory targets) {
+        bytes4[] memory selectors = new bytes4[](4);
+        selectors[0] = ClaimHandler.recordClaim.selector;
+        selectors[1] = ClaimHandler.recordClaims.selector;
+        selectors[2] = ClaimHandler.reverseClaim.selector;
+        selectors[3] = ClaimHandler.supersede.selector;
+        targets = new FuzzSelector[](1);
+        targets[0] = FuzzSelector({addr: address(handler), selectors: selectors});
+    }
+
+    /// @notice (a) For every settlement: sum of active claims <= ceiling, and = the ghost sum.
+    function invariant_activeClaimsWithinCeilingAndEqualGhostSum() public view {
+        for (uint256 i = 0; i < handler.leafCount(); ++i) {
+            IAttestationRegistry.SettlementLeaf memory leaf = handler.leafAt(i);
+            uint256 total = claims.totalClaimedFen(leaf.settlementId);
+            vm.assertLe(total, leaf.claimCeilingFen, "total above the ceiling");
+            vm.assertEq(total, handler.ghostActiveFen(leaf.settlementId), "total != ghost sum");
+        }
+    }
+
+    /// @notice Each insurer's recorded claim is the ghost's, and claimsOf adds up to the total.
+    function invariant_claimRecordsMatchGhost() public view {
+        for (uint256 i = 0; i < handler.leafCount(); ++i) {
+            bytes32 settlementId = handler.leafAt(i).settlementId;
+            IClaimRegistry.Claim[] memory all = claims.claimsOf(settlementId);
+            uint256 sum = 0;
+            for (uint256 j = 0; j < all.length; ++j) {
+                if (!all[j].reversed) sum += all[j].amountFen;
+            }
+            vm.assertEq(sum, claims.totalClaimedFen(settlementId), "claimsOf != total");
+            for (uint256 k = 0; k < handler.insurerCount(); ++k) {
+                address insurer = handler.insurerAt(k);
+                IClaimRegistry.Claim memory claim = claims.claimOf(settlementId, insurer);
+                uint256 active = claim.reversed ? 0 : claim.amountFen;
+                vm.assertEq(active, handler.ghostClaimFen(settlementId, insurer), "claim != ghost");
+            }
+        }
+    }
+
+    /// @notice No claim is accepted on a superseded settlement; no fitting claim is refused.
+    function invariant_refusalsAndAcceptancesAreJustified() public view {
+        vm.assertFalse(handler.claimOnSupersededAccepted(), "claim on superseded settlement");
+        vm.assertFalse(handler.ceilingRefusedWrongly(), "fitting claim refused for the ceiling");
+    }
+}
