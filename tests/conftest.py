@@ -91,7 +91,9 @@ def _deployed(w3: Web3) -> _Snapshot:
     )
     participants = network.registries(operator).participants
     participants.register_bureau(bureau.address, "Demo Bureau", "http://127.0.0.1:9001")
-    participants.register_insurer(insurer.address, "Insurer A", INSURER_KEY, "http://127.0.0.1:9101")
+    participants.register_insurer(
+        insurer.address, "Insurer A", INSURER_KEY, "http://127.0.0.1:9101"
+    )
     participants.register_insurer(
         insurer_b.address, "Insurer B", INSURER_B_KEY, "http://127.0.0.1:9102"
     )

@@ -37,7 +37,6 @@ from trustshare.crypto.sealing import open_sealed, seal
 from trustshare.crypto.vocabulary import Purpose, Scope
 from trustshare.devnet import DemoInsurer, DevNetwork, start_dev_network
 from trustshare.domain import EMPTY_ACCUMULATORS, Settlement, default_rules, format_yuan, parse_bill
-from trustshare.domain.ruleset import rules_content_hash
 
 #: GB 11643's own illustrative resident ID number: valid checksum, belongs to nobody.
 DEMO_ID_NUMBER = "11010519491231002X"
@@ -49,6 +48,8 @@ Echo = Callable[[str], None]
 
 def settlement_id_of(bureau: str, setl_id: str) -> bytes:
     """The on-chain settlement id: the bureau's settlement number, scoped to the bureau."""
+    if not setl_id:
+        raise ValueError("a settlement needs its setl_id before it can be cleared")
     return keccak256(b"trustshare/settlement/v1\x00" + bytes.fromhex(bureau[2:]) + setl_id.encode())
 
 
@@ -79,13 +80,18 @@ class Scenario:
         self.network = network
         self.echo = echo
         self.bureau = network.registries(network.bureau)
-        self.domain = ConsentDomain(network.deployment.chain_id, network.deployment.consent_registry)
+        self.domain = ConsentDomain(
+            network.deployment.chain_id, network.deployment.consent_registry
+        )
         self.patient = Account.create()
         self.pseudonym = pseudonym_of(DEMO_ID_NUMBER, network.bureau_pseudonym_key)
 
     def tx(self, what: str, outcome: TxOutcome) -> None:
         """Print one transaction line."""
-        self.echo(f"    {what:<44} tx {outcome.tx_hash[:18]}…  block {outcome.block_number:>3}  gas {outcome.gas_used:>7,}")
+        self.echo(
+            f"    {what:<44} tx {outcome.tx_hash[:18]}…  "
+            f"block {outcome.block_number:>3}  gas {outcome.gas_used:>9,}"
+        )
 
     def step(self, number: int, title: str) -> None:
         """Print a step heading."""
@@ -113,24 +119,40 @@ class Scenario:
 
     def bind(self) -> None:
         """Step 2: the bureau binds the patient's wallet to a keyed pseudonym."""
-        self.step(2, "Identity binding: bureau verifies the patient off-chain, binds wallet → pseudonym")
-        self.echo(f"    ID number stays at the bureau; on-chain pseudonym = HMAC(bureau key, ID) = 0x{self.pseudonym.hex()[:16]}…")
+        self.step(
+            2, "Identity binding: bureau verifies the patient off-chain, binds wallet → pseudonym"
+        )
+        self.echo(
+            "    ID number stays at the bureau; on-chain pseudonym = HMAC(bureau key, ID) = "
+            f"0x{self.pseudonym.hex()[:16]}…"
+        )
         self.echo(f"    patient wallet (key on the patient's device) {self.patient.address}")
-        self.tx("ConsentRegistry.bindWallet", self.bureau.consents.bind_wallet(self.pseudonym, self.patient.address))
+        self.tx(
+            "ConsentRegistry.bindWallet",
+            self.bureau.consents.bind_wallet(self.pseudonym, self.patient.address),
+        )
 
     def grant_consents(self) -> None:
-        """Step 3: the patient signs EIP-712 consents, the bureau relays them (no gas for patients)."""
-        self.step(3, "Consent: patient signs EIP-712 Consent per insurer; bureau relays (patient pays no gas)")
+        """Step 3: the patient signs EIP-712 consents; the bureau relays them (no gas for them)."""
+        self.step(
+            3,
+            "Consent: patient signs EIP-712 Consent per insurer; "
+            "bureau relays (patient pays no gas)",
+        )
         now = int(self.network.w3.eth.get_block("latest")["timestamp"])
         scopes = Scope.SETTLEMENT_SUMMARY | Scope.FUND_BREAKDOWN
         for insurer in self.network.insurers:
-            terms = ConsentTerms(self.pseudonym, insurer.account.address, scopes, Purpose.CLAIM, now, now + YEAR)
+            terms = ConsentTerms(
+                self.pseudonym, insurer.account.address, scopes, Purpose.CLAIM, now, now + YEAR
+            )
             nonce = self.bureau.consents.nonce_of(self.pseudonym)
             deadline = now + 3600
             signature = sign_grant(self.patient.key, self.domain, terms, nonce, deadline)
             outcome = self.bureau.consents.grant_by_signature(terms, nonce, deadline, signature)
             self.tx(f"grantBySig → {insurer.name}", outcome)
-        self.echo(f"    scopes: {scopes.describe()}; purpose: {Purpose.CLAIM.describe()}; window: 1 year")
+        self.echo(
+            f"    scopes: {scopes.describe()}; purpose: {Purpose.CLAIM.describe()}; window: 1 year"
+        )
 
     def settle(self) -> Settlement:
         """Step 4: one-stop settlement of the discharge bill across every layer."""
@@ -148,7 +170,9 @@ class Scenario:
             ("medical assistance (maf_pay)", record.maf_pay),
             ("patient share after statutory funds", record.psn_part_amt),
         ]
-        rows += [(f"commercial #{p.order}: {p.product_id}", p.paid_fen) for p in settlement.commercial]
+        rows += [
+            (f"commercial #{p.order}: {p.product_id}", p.paid_fen) for p in settlement.commercial
+        ]
         rows.append(("patient pays at the window", settlement.patient_remainder_fen))
         for label, amount in rows:
             self.echo(f"    {label:<44} {format_yuan(amount):>14} yuan")
@@ -156,29 +180,46 @@ class Scenario:
 
     def clear(self, settlement: Settlement) -> tuple[bytes, SettlementLeaf, list[bytes]]:
         """Step 5: the record joins a Merkle batch whose root is committed on-chain."""
-        self.step(5, f"Clearing: record committed with salted disclosure groups; batch of {DEMO_BATCH_SIZE:,} settlements")
+        self.step(
+            5,
+            "Clearing: record committed with salted disclosure groups; "
+            f"batch of {DEMO_BATCH_SIZE:,} settlements",
+        )
         committed = commit_record(record_groups(settlement))
         self.committed = committed
         leaf = SettlementLeaf(
-            settlement_id_of(self.network.bureau.address, settlement.bill.setl_id),
+            settlement_id_of(self.network.bureau.address, settlement.bill.setl_id or ""),
             self.pseudonym,
             committed.commitment,
             settlement.claim_ceiling_fen,
         )
         others = [
-            SettlementLeaf(secrets.token_bytes(32), secrets.token_bytes(32), secrets.token_bytes(32), 10_000)
+            SettlementLeaf(
+                secrets.token_bytes(32), secrets.token_bytes(32), secrets.token_bytes(32), 10_000
+            )
             for _ in range(DEMO_BATCH_SIZE - 1)
         ]
-        tree = StandardMerkleTree.of([leaf.as_tuple(), *(o.as_tuple() for o in others)], SETTLEMENT_LEAF_ENCODING)
+        tree = StandardMerkleTree.of(
+            [leaf.as_tuple(), *(o.as_tuple() for o in others)], SETTLEMENT_LEAF_ENCODING
+        )
         rules_version = bytes.fromhex(rules_content_hash_of(settlement))
-        outcome = self.bureau.attestations.commit_batch(BatchKind.SETTLEMENT, tree.root, len(tree), rules_version)
+        outcome = self.bureau.attestations.commit_batch(
+            BatchKind.SETTLEMENT, tree.root, len(tree), rules_version
+        )
         self.tx("AttestationRegistry.commitBatch", outcome)
-        self.echo(f"    root 0x{tree.root.hex()[:16]}…  claim ceiling {format_yuan(leaf.claim_ceiling_fen)} yuan")
+        self.echo(
+            f"    root 0x{tree.root.hex()[:16]}…  "
+            f"claim ceiling {format_yuan(leaf.claim_ceiling_fen)} yuan"
+        )
         return tree.root, leaf, tree.proof(0)
 
-    def fast_claims(self, settlement: Settlement, root: bytes, leaf: SettlementLeaf, proof: list[bytes]) -> None:
+    def fast_claims(
+        self, settlement: Settlement, root: bytes, leaf: SettlementLeaf, proof: list[bytes]
+    ) -> None:
         """Step 6: each insurer receives the sealed record, verifies it, claims once."""
-        self.step(6, "Fast claims: sealed record → insurer decrypts, checks commitment and proof, claims")
+        self.step(
+            6, "Fast claims: sealed record → insurer decrypts, checks commitment and proof, claims"
+        )
         for insurer, payment in zip(self.network.insurers, settlement.commercial, strict=False):
             disclosure = self.release(insurer, leaf)
             registries = self.network.registries(insurer.account)
@@ -200,14 +241,24 @@ class Scenario:
         else:
             raise RuntimeError("a double claim was accepted")
         total = self.bureau.claims.total_claimed_fen(leaf.settlement_id)
-        self.echo(f"    claimed in total {format_yuan(total)} of ceiling {format_yuan(leaf.claim_ceiling_fen)} yuan")
+        self.echo(
+            f"    claimed in total {format_yuan(total)} "
+            f"of ceiling {format_yuan(leaf.claim_ceiling_fen)} yuan"
+        )
 
     def release(self, insurer: DemoInsurer, leaf: SettlementLeaf) -> Disclosure:
         """The bureau seals the consented groups to the insurer; the insurer opens and verifies."""
         disclosure = self.committed.disclose(["settlement_summary", "fund_breakdown"])
         public_key = insurer.sealing_key.public_key()
-        sealed = seal(json.dumps(disclosure.to_json_dict()).encode(), public_key, leaf.settlement_id, insurer.account.address)
-        opened = open_sealed(sealed, insurer.sealing_key, leaf.settlement_id, insurer.account.address)
+        sealed = seal(
+            json.dumps(disclosure.to_json_dict()).encode(),
+            public_key,
+            leaf.settlement_id,
+            insurer.account.address,
+        )
+        opened = open_sealed(
+            sealed, insurer.sealing_key, leaf.settlement_id, insurer.account.address
+        )
         received = Disclosure.from_json_dict(json.loads(opened))
         verify_disclosure(received, leaf.record_commitment)
         return received
@@ -218,11 +269,25 @@ class Scenario:
         self.step(7, f"Revocation: patient signs a Revocation for {insurer.name}; bureau relays")
         current = self.bureau.consents.consent_of(self.pseudonym, insurer.account.address)
         deadline = int(self.network.w3.eth.get_block("latest")["timestamp"]) + 3600
-        signature = sign_revocation(self.patient.key, self.domain, self.pseudonym, insurer.account.address, current.consent_id, deadline)
-        outcome = self.bureau.consents.revoke_by_signature(self.pseudonym, insurer.account.address, current.consent_id, deadline, signature)
+        signature = sign_revocation(
+            self.patient.key,
+            self.domain,
+            self.pseudonym,
+            insurer.account.address,
+            current.consent_id,
+            deadline,
+        )
+        outcome = self.bureau.consents.revoke_by_signature(
+            self.pseudonym, insurer.account.address, current.consent_id, deadline, signature
+        )
         self.tx("ConsentRegistry.revokeBySig", outcome)
-        status = self.bureau.consents.permission_of(self.pseudonym, insurer.account.address, Scope.SETTLEMENT_SUMMARY, Purpose.CLAIM)
-        self.echo(f"    permission now: {status.name} — the bureau releases nothing more to {insurer.name}")
+        status = self.bureau.consents.permission_of(
+            self.pseudonym, insurer.account.address, Scope.SETTLEMENT_SUMMARY, Purpose.CLAIM
+        )
+        self.echo(
+            f"    permission now: {status.name} — "
+            f"the bureau releases nothing more to {insurer.name}"
+        )
 
 
 def rules_content_hash_of(settlement: Settlement) -> str:

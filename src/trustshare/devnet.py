@@ -133,6 +133,4 @@ def _prepare(chain: DevChain, state_dir: Path | None) -> DevNetwork:
             )
         )
         os.chmod(keys_file, 0o600)
-    return DevNetwork(
-        chain, w3, deployment, operator, bureau, pseudonym_key, insurers, outcomes
-    )
+    return DevNetwork(chain, w3, deployment, operator, bureau, pseudonym_key, insurers, outcomes)

@@ -50,7 +50,9 @@ def test_committed_batch_verifies_every_leaf_like_python(network: Network) -> No
         leaf = leaves[index]
         assert attestations.settlement_leaf_hash(leaf) == leaf.leaf_hash()
         assert attestations.verify_settlement(tree.root, leaf, tree.proof(index))
-    wrong = SettlementLeaf(leaves[0].settlement_id, leaves[0].pseudonym, leaves[0].record_commitment, 1)
+    wrong = SettlementLeaf(
+        leaves[0].settlement_id, leaves[0].pseudonym, leaves[0].record_commitment, 1
+    )
     assert not attestations.verify_settlement(tree.root, wrong, tree.proof(0))
 
 

@@ -26,7 +26,9 @@ RULES = keccak256(b"rules v1")
 CEILING = 50_000
 
 
-def committed_settlements(network: Network, count: int = 5) -> tuple[StandardMerkleTree, list[SettlementLeaf]]:
+def committed_settlements(
+    network: Network, count: int = 5
+) -> tuple[StandardMerkleTree, list[SettlementLeaf]]:
     leaves = [
         SettlementLeaf(keccak256(b"setl-%d" % i), PSEUDONYM, keccak256(b"rec-%d" % i), CEILING)
         for i in range(count)
@@ -44,7 +46,9 @@ def consented(network: Network, *insurers) -> None:
         relay_grant(network, claim_terms(network, insurer))
 
 
-def request(tree: StandardMerkleTree, leaves: list[SettlementLeaf], index: int, amount: int) -> ClaimRequest:
+def request(
+    tree: StandardMerkleTree, leaves: list[SettlementLeaf], index: int, amount: int
+) -> ClaimRequest:
     return ClaimRequest(tree.root, leaves[index], tree.proof(index), amount)
 
 
@@ -121,7 +125,12 @@ def test_superseded_settlement_refuses_claims_and_its_claims_get_reversed(networ
     bureau = network.registries(network.bureau).attestations
     bureau.commit_batch(BatchKind.SETTLEMENT, correction_tree.root, 1, RULES)
     bureau.supersede_settlement(
-        tree.root, leaves[3], tree.proof(3), correction_tree.root, correction, correction_tree.proof(0)
+        tree.root,
+        leaves[3],
+        tree.proof(3),
+        correction_tree.root,
+        correction,
+        correction_tree.proof(0),
     )
     with pytest.raises(ClaimRegistrySettlementSuperseded) as refused:
         network.registries(network.insurer_b).claims.record_claim(request(tree, leaves, 3, 100))
@@ -144,4 +153,6 @@ def test_batched_claims_are_all_or_nothing(network: Network) -> None:
         claims.record_claims([*good, request(tree, leaves, 4, CEILING + 1)])
     assert all(claims.total_claimed_fen(leaf.settlement_id) == 0 for leaf in leaves)
     claims.record_claims(good)
-    assert [claims.total_claimed_fen(leaves[i].settlement_id) for i in range(4)] == [1_000] * 3 + [0]
+    assert [claims.total_claimed_fen(leaves[i].settlement_id) for i in range(4)] == [1_000] * 3 + [
+        0
+    ]

@@ -64,16 +64,25 @@ def test_relayed_grant_takes_effect_and_revocation_ends_it(network: Network) -> 
     granted = consents.events(outcome, "ConsentGranted")[0]
     assert granted["consentId"] == consent_id(terms, 0)
     assert consents.is_permitted(PSEUDONYM, network.insurer.address, *CLAIM)
-    assert consents.permission_of(PSEUDONYM, network.insurer.address, Scope.LINE_ITEMS, Purpose.CLAIM) is (
-        PermissionStatus.SCOPE_NOT_COVERED
-    )
+    assert consents.permission_of(
+        PSEUDONYM, network.insurer.address, Scope.LINE_ITEMS, Purpose.CLAIM
+    ) is (PermissionStatus.SCOPE_NOT_COVERED)
     deadline = network.now() + 3600
     signature = sign_revocation(
-        network.patient.key, domain_of(network), PSEUDONYM, network.insurer.address,
-        consent_id(terms, 0), deadline,
+        network.patient.key,
+        domain_of(network),
+        PSEUDONYM,
+        network.insurer.address,
+        consent_id(terms, 0),
+        deadline,
     )
-    consents.revoke_by_signature(PSEUDONYM, network.insurer.address, consent_id(terms, 0), deadline, signature)
-    assert consents.permission_of(PSEUDONYM, network.insurer.address, *CLAIM) is PermissionStatus.REVOKED
+    consents.revoke_by_signature(
+        PSEUDONYM, network.insurer.address, consent_id(terms, 0), deadline, signature
+    )
+    assert (
+        consents.permission_of(PSEUDONYM, network.insurer.address, *CLAIM)
+        is PermissionStatus.REVOKED
+    )
     with pytest.raises(ConsentRegistryAlreadyRevoked):
         consents.revoke_by_signature(
             PSEUDONYM, network.insurer.address, consent_id(terms, 0), deadline, signature
@@ -174,9 +183,10 @@ def test_unknown_and_removed_insurers_get_no_consent(network: Network) -> None:
     assert unknown.value.insurer == network.outsider.address
     relay_grant(network, claim_terms(network, network.insurer_b))
     network.registries(network.operator).participants.remove(network.insurer_b.address)
-    assert network.registries().consents.permission_of(
-        PSEUDONYM, network.insurer_b.address, *CLAIM
-    ) is PermissionStatus.INSURER_INACTIVE
+    assert (
+        network.registries().consents.permission_of(PSEUDONYM, network.insurer_b.address, *CLAIM)
+        is PermissionStatus.INSURER_INACTIVE
+    )
     with pytest.raises(ConsentRegistryInsurerInactive):
         relay_grant(network, claim_terms(network, network.insurer_b))
 
@@ -192,7 +202,9 @@ def test_binding_rules(network: Network) -> None:
         network.outsider.address, "Other bureau", "http://other"
     )
     with pytest.raises(ConsentRegistryBoundByOtherBureau) as refused:
-        network.registries(network.outsider).consents.bind_wallet(PSEUDONYM, network.outsider.address)
+        network.registries(network.outsider).consents.bind_wallet(
+            PSEUDONYM, network.outsider.address
+        )
     assert refused.value.bureau == network.bureau.address
 
 
@@ -206,7 +218,9 @@ def test_rebinding_after_key_loss_moves_the_signing_right(network: Network) -> N
             terms, nonce, deadline, old_wallet_signature
         )
     new_signature = sign_grant(network.outsider.key, domain_of(network), terms, nonce, deadline)
-    network.registries(network.bureau).consents.grant_by_signature(terms, nonce, deadline, new_signature)
+    network.registries(network.bureau).consents.grant_by_signature(
+        terms, nonce, deadline, new_signature
+    )
     assert network.registries().consents.is_permitted(PSEUDONYM, network.insurer.address, *CLAIM)
 
 
@@ -215,12 +229,18 @@ def test_a_new_grant_replaces_and_a_revoked_consent_never_returns(network: Netwo
     first = claim_terms(network, network.insurer)
     relay_grant(network, first)
     narrower = ConsentTerms(
-        PSEUDONYM, network.insurer.address, Scope.SETTLEMENT_SUMMARY, Purpose.CLAIM,
-        first.not_before, first.not_after,
+        PSEUDONYM,
+        network.insurer.address,
+        Scope.SETTLEMENT_SUMMARY,
+        Purpose.CLAIM,
+        first.not_before,
+        first.not_after,
     )
     outcome = relay_grant(network, narrower)
     consents = network.registries(network.bureau).consents
     replaced = consents.events(outcome, "ConsentRevoked")[0]
     assert replaced["consentId"] == consent_id(first, 0)
     assert replaced["replacedBy"] == consent_id(narrower, 1)
-    assert consents.consent_of(PSEUDONYM, network.insurer.address).scopes == Scope.SETTLEMENT_SUMMARY
+    assert (
+        consents.consent_of(PSEUDONYM, network.insurer.address).scopes == Scope.SETTLEMENT_SUMMARY
+    )

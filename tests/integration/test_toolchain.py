@@ -26,7 +26,9 @@ def test_shim_answers_version_like_native_solc() -> None:
 
 def test_shim_refuses_unsupported_modes_with_a_message() -> None:
     checkout = find_checkout()
-    completed = subprocess.run([str(checkout.solc), "--bin", "x.sol"], capture_output=True, text=True)
+    completed = subprocess.run(
+        [str(checkout.solc), "--bin", "x.sol"], capture_output=True, text=True
+    )
     assert completed.returncode == 1
     assert "unsupported argument --bin" in completed.stderr
 

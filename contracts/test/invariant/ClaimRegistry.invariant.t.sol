@@ -20,8 +20,7 @@ contract ClaimRegistryInvariantTest is Fixture {
     function setUp() public override {
         super.setUp();
         // Four insurers with CLAIM consent from both patients.
-        (uint256 bobKey, address bob) = _account("bob");
-        bobKey; // unused: bob only grants directly here
+        (, address bob) = _account("bob");
         vm.prank(bureau);
         consents.bindWallet(OTHER_PSEUDONYM, bob);
         address[] memory insurers = new address[](4);
@@ -48,9 +47,10 @@ contract ClaimRegistryInvariantTest is Fixture {
             );
         }
         handler = new ClaimHandler(claims, attestations, bureau, insurers, leaves);
+        bytes32 root = handler.root();
         vm.prank(bureau);
         attestations.commitBatch(
-            uint8(IAttestationRegistry.BatchKind.Settlement), handler.root(), 6, RULES_V1
+            uint8(IAttestationRegistry.BatchKind.Settlement), root, 6, RULES_V1
         );
     }
 

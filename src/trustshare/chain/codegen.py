@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_utils import keccak
+from trustshare.crypto.hashing import keccak256
 
 _PY_TYPES = {"address": "str", "bool": "bool", "string": "str", "bytes": "bytes"}
 
@@ -65,7 +65,7 @@ def render_error_module(artifacts: dict[str, dict[str, Any]]) -> str:
     names = []
     for name, entry in collect_errors(artifacts).items():
         names.append(name)
-        selector = keccak(text=entry["signature"])[:4].hex()
+        selector = keccak256(entry["signature"].encode())[:4].hex()
         field_names = tuple(i["name"] for i in entry["inputs"])
         field_types = tuple(_canonical_type(i) for i in entry["inputs"])
         notice = entry["notice"].strip() or f"The contract raised {name}."

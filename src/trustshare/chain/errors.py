@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from eth_abi import decode as abi_decode
+from eth_abi.abi import decode as abi_decode
+from eth_utils.address import to_checksum_address
 
 
 class ChainError(Exception):
@@ -113,8 +114,6 @@ def decode_revert(data: bytes, table: dict[bytes, type[ContractRevert]]) -> Cont
 
 def _normalise(kind: str, value: Any) -> Any:
     if kind == "address":
-        from eth_utils import to_checksum_address
-
         return to_checksum_address(value)
     return value
 

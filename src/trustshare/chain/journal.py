@@ -133,9 +133,7 @@ class FileJournal:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, self.path)
-        self._entries = {
-            "compacted": JournalEntry(self._highest_nonce, "compacted", "", "", True)
-        }
+        self._entries = {"compacted": JournalEntry(self._highest_nonce, "compacted", "", "", True)}
 
     def pending(self) -> list[JournalEntry]:
         """Entries not yet mined, lowest nonce first."""

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound
-from web3.types import TxParams, TxReceipt
+from web3.types import TxParams, TxReceipt, Wei
 
 from trustshare.chain.contract_errors import ERRORS_BY_SELECTOR
 from trustshare.chain.errors import ContractRevert, TransactionError, UnknownRevert, decode_revert
@@ -98,7 +99,7 @@ class TransactionSender:
 
     def transact(self, function: ContractFunction, *, label: str = "") -> TxOutcome:
         """Send a contract call and wait for it to be mined; raise its typed error if refused."""
-        tx: TxParams = {"from": self.account.address, "to": function.address, "value": 0}
+        tx: TxParams = {"from": self.account.address, "to": function.address, "value": Wei(0)}
         tx["data"] = function._encode_transaction_data()
         return self.send(tx, label=label or function.fn_name)
 
@@ -106,7 +107,7 @@ class TransactionSender:
         """Deploy a contract; the outcome's receipt carries ``contractAddress``."""
         factory = self.w3.eth.contract(abi=abi, bytecode=bytecode)
         data = factory.constructor(*args).data_in_transaction
-        tx: TxParams = {"from": self.account.address, "data": data, "value": 0}
+        tx: TxParams = {"from": self.account.address, "data": data, "value": Wei(0)}
         return self.send(tx, label="deploy")
 
     def send(self, tx: TxParams, *, label: str = "") -> TxOutcome:
@@ -117,7 +118,9 @@ class TransactionSender:
             raise revert_from_exception(exc) from exc
         with self._lock:
             nonce = self._take_nonce()
-            signed = self._sign(tx, nonce, estimate * GAS_MARGIN_NUMERATOR // GAS_MARGIN_DENOMINATOR)
+            signed = self._sign(
+                tx, nonce, estimate * GAS_MARGIN_NUMERATOR // GAS_MARGIN_DENOMINATOR
+            )
             tx_hash = "0x" + bytes(signed.hash).hex()
             raw = "0x" + bytes(signed.raw_transaction).hex()
             self.journal.record(JournalEntry(nonce, tx_hash, raw, label))
@@ -144,7 +147,7 @@ class TransactionSender:
 
     def _broadcast(self, raw: str, tx_hash: str) -> None:
         try:
-            self.w3.eth.send_raw_transaction(raw)
+            self.w3.eth.send_raw_transaction(HexStr(raw))
         except ValueError as exc:
             message = str(exc).lower()
             if "already known" in message or "already imported" in message:

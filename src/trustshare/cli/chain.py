@@ -12,14 +12,18 @@ import typer
 from trustshare.chain.errors import ChainError
 from trustshare.devnet import start_dev_network
 
-chain_app = typer.Typer(help="Run a local development chain with the registries.", no_args_is_help=True)
+chain_app = typer.Typer(
+    help="Run a local development chain with the registries.", no_args_is_help=True
+)
 
 
 @chain_app.command("up")
 def up(
     port: Annotated[
         int,
-        typer.Option(help="Loopback port for JSON-RPC (0 picks a free one).", envvar="TRUSTSHARE_CHAIN_PORT"),
+        typer.Option(
+            help="Loopback port for JSON-RPC (0 picks a free one).", envvar="TRUSTSHARE_CHAIN_PORT"
+        ),
     ] = 8545,
     state_dir: Annotated[
         Path | None,

@@ -100,8 +100,8 @@ def test_eip712_mail_example_digest_and_signature():
 
 
 def test_type_strings_and_hashes():
-    assert CONSENT_TYPEHASH == keccak256(CONSENT_TYPE.encode())
-    assert REVOCATION_TYPEHASH == keccak256(REVOCATION_TYPE.encode())
+    assert keccak256(CONSENT_TYPE.encode()) == CONSENT_TYPEHASH
+    assert keccak256(REVOCATION_TYPE.encode()) == REVOCATION_TYPEHASH
     assert CONSENT_TYPE == (
         "Consent(bytes32 pseudonym,address insurer,uint32 scopes,uint32 purposes,"
         "uint48 notBefore,uint48 notAfter,uint256 nonce,uint256 deadline)"
@@ -192,9 +192,10 @@ def test_sign_and_recover_a_grant_and_a_revocation():
 
     cid = consent_id(TERMS, 0)
     revocation = sign_revocation(PATIENT, DOMAIN, TERMS.pseudonym, INSURER, cid, 1_900_000_000)
-    assert recover_revocation_signer(
-        DOMAIN, TERMS.pseudonym, INSURER, cid, 1_900_000_000, revocation
-    ) == PATIENT.address
+    assert (
+        recover_revocation_signer(DOMAIN, TERMS.pseudonym, INSURER, cid, 1_900_000_000, revocation)
+        == PATIENT.address
+    )
 
 
 @pytest.mark.parametrize(
@@ -219,7 +220,7 @@ def test_a_signature_does_not_transfer_to_other_domains_or_fields(changed):
 def test_high_s_twin_recovers_the_same_signer_but_is_refused():
     signature = sign_grant(PATIENT, DOMAIN, TERMS, 0, 1_900_000_000)
     twin = to_high_s_twin(signature)
-    _, r, s = split_signature(signature)
+    _, r, _ = split_signature(signature)
     twin_v, twin_r, twin_s = split_signature(twin)
     assert twin_r == r and twin_s > SECP256K1_HALF_N and twin_v != signature[64]
     assert not is_low_s(twin)
@@ -276,7 +277,14 @@ def test_typed_data_document_is_what_a_browser_wallet_signs():
     document = grant_typed_data(DOMAIN, TERMS, 3, 1_900_000_000)
     assert document["primaryType"] == "Consent"
     assert [f["name"] for f in document["types"]["Consent"]] == [
-        "pseudonym", "insurer", "scopes", "purposes", "notBefore", "notAfter", "nonce", "deadline"
+        "pseudonym",
+        "insurer",
+        "scopes",
+        "purposes",
+        "notBefore",
+        "notAfter",
+        "nonce",
+        "deadline",
     ]
     assert document["domain"] == {
         "name": "TrustShare ConsentRegistry",

@@ -60,8 +60,12 @@ def group_values(count, seed):
 def dynamic_values(count, seed):
     rng = random.Random(seed)
     return [
-        (rng.random() < 0.5, rng.randbytes(rng.randrange(70)), -rng.randrange(2**200),
-         [rng.randrange(2**32) for _ in range(rng.randrange(4))])
+        (
+            rng.random() < 0.5,
+            rng.randbytes(rng.randrange(70)),
+            -rng.randrange(2**200),
+            [rng.randrange(2**32) for _ in range(rng.randrange(4))],
+        )
         for _ in range(count)
     ]
 
@@ -70,8 +74,10 @@ STANDARD_JOBS = (
     [("settlement", SETTLEMENT_LEAF_ENCODING, settlement_values(n, n), True) for n in SIZES]
     + [("address", ("address", "uint256"), address_values(n, n), True) for n in (1, 3, 8, 100)]
     + [("group", ("string", "bytes32"), group_values(n, n), True) for n in (1, 2, 5, 7)]
-    + [("dynamic", ("bool", "bytes", "int256", "uint32[]"), dynamic_values(n, n), True)
-       for n in (1, 7, 33)]
+    + [
+        ("dynamic", ("bool", "bytes", "int256", "uint32[]"), dynamic_values(n, n), True)
+        for n in (1, 7, 33)
+    ]
     + [("unsorted", SETTLEMENT_LEAF_ENCODING, settlement_values(n, -n), False) for n in (3, 7, 100)]
 )
 SIMPLE_JOBS = [(n, sort) for n in (1, 5, 100) for sort in (True, False)]
@@ -101,16 +107,24 @@ def oracle():
     if not OZ_PACKAGE.is_dir():
         pytest.skip("node_modules/@openzeppelin/merkle-tree is missing: run `npm ci` first")
     jobs = [
-        {"kind": "standard", "encoding": list(encoding), "values": to_json(values),
-         "sortLeaves": sort}
+        {
+            "kind": "standard",
+            "encoding": list(encoding),
+            "values": to_json(values),
+            "sortLeaves": sort,
+        }
         for _, encoding, values, sort in STANDARD_JOBS
     ] + [
         {"kind": "simple", "leaves": to_json(simple_leaves(n, n)), "sortLeaves": sort}
         for n, sort in SIMPLE_JOBS
     ]
     completed = subprocess.run(
-        ["node", str(ORACLE)], input=json.dumps({"jobs": jobs}), capture_output=True,
-        text=True, check=True, timeout=60,
+        ["node", str(ORACLE)],
+        input=json.dumps({"jobs": jobs}),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     return json.loads(completed.stdout)["results"]
 
@@ -121,7 +135,8 @@ def hexes(nodes):
 
 @pytest.mark.node
 @pytest.mark.parametrize(
-    "job", range(len(STANDARD_JOBS)),
+    "job",
+    range(len(STANDARD_JOBS)),
     ids=[f"{name}-{len(values)}" for name, _, values, _ in STANDARD_JOBS],
 )
 def test_standard_tree_equals_openzeppelin(oracle, job):
@@ -161,8 +176,10 @@ def test_settlement_leaf_hash_is_the_contracts_double_hash(settlement_id, pseudo
     encoded = encode(list(SETTLEMENT_LEAF_ENCODING), [settlement_id, pseudonym, record, fen])
     expected = keccak256(keccak256(encoded))
     assert settlement_leaf_hash(settlement_id, pseudonym, record, fen) == expected
-    assert standard_leaf_hash(SETTLEMENT_LEAF_ENCODING, (settlement_id, pseudonym, record, fen)) \
+    assert (
+        standard_leaf_hash(SETTLEMENT_LEAF_ENCODING, (settlement_id, pseudonym, record, fen))
         == expected
+    )
     leaf = SettlementLeaf(settlement_id, pseudonym, record, fen)
     assert leaf.leaf_hash() == expected
     assert StandardMerkleTree.of([leaf.as_tuple()], SETTLEMENT_LEAF_ENCODING).root == expected

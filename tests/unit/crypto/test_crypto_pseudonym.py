@@ -110,7 +110,7 @@ def test_passport_ids_carry_their_issuer():
 
 
 def test_unknown_kind_is_refused_listing_the_known_ones():
-    with pytest.raises(InvalidIdNumberError, match="unknown ID kind 'driver'.*passport"):
+    with pytest.raises(InvalidIdNumberError, match=r"unknown ID kind 'driver'.*passport"):
         canonical_id("driver:12345")
 
 

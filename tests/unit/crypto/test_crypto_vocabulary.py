@@ -45,8 +45,11 @@ def test_parse_names_in_every_spelling():
 
 
 def test_unknown_names_list_the_valid_ones():
-    with pytest.raises(UnknownVocabularyError, match="unknown scope 'x-ray'; valid names: "
-                       "enrollment, settlement_summary, fund_breakdown, line_items, diagnosis"):
+    with pytest.raises(
+        UnknownVocabularyError,
+        match="unknown scope 'x-ray'; valid names: "
+        "enrollment, settlement_summary, fund_breakdown, line_items, diagnosis",
+    ):
         Scope.from_names("enrollment, x-ray")
     with pytest.raises(UnknownVocabularyError, match="no purpose named"):
         Purpose.from_names(" , ")
@@ -68,7 +71,7 @@ def test_labels_and_groups():
     assert both.describe() == "line items, diagnosis"
     assert both.describe("zh") == "费用明细、诊断信息"
     assert Purpose.DIRECT_SETTLEMENT.label_zh == "商保直赔"
-    assert GROUP_NAMES == tuple(flag.group_name for flag in Scope)
+    assert tuple(flag.group_name for flag in Scope) == GROUP_NAMES
     assert Scope.from_group_name("fund_breakdown") is Scope.FUND_BREAKDOWN
     with pytest.raises(UnknownVocabularyError, match="valid: enrollment"):
         Scope.from_group_name("Fund breakdown")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -107,3 +110,11 @@ def bills(min_products: int = 0) -> st.SearchStrategy[Bill]:
 
 def accumulators() -> st.SearchStrategy[Accumulators]:
     return accumulator_documents().map(parse_accumulators)
+
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples"
+
+
+def read_example(name: str) -> Any:
+    """A documented example file, decoded the way the CLI decodes it (no floats)."""
+    return json.loads((EXAMPLES / name).read_text("utf-8"), parse_float=Decimal)

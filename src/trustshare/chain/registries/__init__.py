@@ -12,12 +12,12 @@ from trustshare.chain.registries.consent import (
     ConsentState,
     PermissionStatus,
 )
+from trustshare.chain.registries.network import Registries
 from trustshare.chain.registries.participants import (
     Participant,
     ParticipantRole,
     ParticipantsClient,
 )
-from trustshare.chain.registries.network import Registries
 
 __all__ = [
     "AttestationRegistryClient",

@@ -47,4 +47,4 @@ class RegistryClient:
         event = getattr(self.contract.events, event_name)()
         logs = [log for log in outcome.receipt["logs"] if log["address"] == self.address]
         receipt = {**outcome.receipt, "logs": logs}
-        return [dict(e["args"]) for e in event.process_receipt(receipt, errors=DISCARD)]  # type: ignore[arg-type]
+        return [dict(e["args"]) for e in event.process_receipt(receipt, errors=DISCARD)]

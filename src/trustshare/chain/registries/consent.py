@@ -106,13 +106,17 @@ class ConsentRegistryClient(RegistryClient):
     ) -> PermissionStatus:
         """Why ``insurer`` may or may not see ``scope`` for ``purpose`` at the latest block."""
         return PermissionStatus(
-            self._call(self.contract.functions.permissionOf(pseudonym, insurer, int(scope), int(purpose)))
+            self._call(
+                self.contract.functions.permissionOf(pseudonym, insurer, int(scope), int(purpose))
+            )
         )
 
     def is_permitted(self, pseudonym: bytes, insurer: str, scope: int, purpose: int) -> bool:
         """``permission_of(...) is PERMITTED``."""
         return bool(
-            self._call(self.contract.functions.isPermitted(pseudonym, insurer, int(scope), int(purpose)))
+            self._call(
+                self.contract.functions.isPermitted(pseudonym, insurer, int(scope), int(purpose))
+            )
         )
 
     def consent_id_of(self, terms: ConsentTerms, nonce: int) -> bytes:
