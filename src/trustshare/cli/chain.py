@@ -55,16 +55,15 @@ def up(
         typer.echo(f"insurer      {insurer.account.address}  {insurer.name}  x25519 {public}")
     if state_dir:
         typer.echo(f"state        {state_dir} (deployment.json, chain-state.json, dev-keys.json)")
-    typer.echo("running — press Ctrl-C to stop")
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda *_: stopped.set())
+    typer.echo("running — press Ctrl-C to stop")
     try:
         while not stopped.wait(0.5):
             if not network.chain.is_running():
                 typer.echo("error: anvil exited", err=True)
                 raise typer.Exit(1)
-    except KeyboardInterrupt:
-        pass
     finally:
         network.stop()
         typer.echo("stopped")

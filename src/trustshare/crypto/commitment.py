@@ -24,7 +24,7 @@ from typing import Any
 from trustshare.crypto.canonical_json import canonical_json
 from trustshare.crypto.errors import DisclosureError, UnknownVocabularyError
 from trustshare.crypto.hashing import keccak256
-from trustshare.crypto.merkle import StandardMerkleTree, standard_leaf_hash, verify
+from trustshare.crypto.merkle import StandardMerkleTree, verify
 from trustshare.crypto.vocabulary import GROUP_NAMES, Scope
 
 SALT_BYTES = 32
@@ -46,8 +46,19 @@ def group_commitment(group_name: str, fields: Mapping[str, Any], salt: bytes) ->
 
 
 def group_leaf_hash(group_name: str, commitment: bytes) -> bytes:
-    """Return the Merkle leaf of a group: standard leaf hash of `(string, bytes32)`."""
-    return standard_leaf_hash(GROUP_LEAF_ENCODING, (group_name, commitment))
+    """Return the Merkle leaf of a group: standard leaf hash of `(string, bytes32)`.
+
+    `abi.encode(string, bytes32)` is built directly (head: offset 0x40 and the commitment; tail:
+    length and right-padded UTF-8), as eth_abi would, at a fraction of the cost.
+    """
+    if not isinstance(commitment, bytes | bytearray) or len(commitment) != 32:
+        raise DisclosureError(f"commitment of group {group_name!r} must be 32 bytes")
+    name = group_name.encode()
+    padded = name + bytes(-len(name) % 32)
+    encoded = (
+        (0x40).to_bytes(32, "big") + bytes(commitment) + len(name).to_bytes(32, "big") + padded
+    )
+    return keccak256(keccak256(encoded))
 
 
 @dataclass(frozen=True)
@@ -155,7 +166,10 @@ def commit_record(
         raise DisclosureError(f"salts given for {sorted(salts)} but the record has {names}")
     chosen = {name: salts[name] if salts else secrets.token_bytes(SALT_BYTES) for name in names}
     commitments = {name: group_commitment(name, record[name], chosen[name]) for name in names}
-    tree = StandardMerkleTree.of(((name, commitments[name]) for name in names), GROUP_LEAF_ENCODING)
+    tree = StandardMerkleTree.from_leaf_hashes(
+        (group_leaf_hash(name, commitments[name]) for name in names),
+        leaf_encoding=GROUP_LEAF_ENCODING,
+    )
     return CommittedRecord(
         commitment=tree.root,
         fields={name: record[name] for name in names},

@@ -136,6 +136,9 @@ class SealedRecord:
 
     def __post_init__(self) -> None:
         """Check the version and field lengths."""
+        for name in ("ephemeral_public_key", "nonce", "ciphertext"):
+            if not isinstance(getattr(self, name), bytes):
+                raise SealedRecordFormatError(f"{name} must be bytes")
         if self.version != SEAL_VERSION:
             raise SealedRecordFormatError(f"unsupported sealed record version {self.version!r}")
         if len(self.ephemeral_public_key) != KEY_BYTES:

@@ -68,7 +68,7 @@ def apply_exclusions(lines: Sequence[LineItem], default_selfpay_prop: Ratio) -> 
             continue
         cap = line.price_cap_fen
         if cap is not None and unit_price > cap:
-            over_cap += quantity * (unit_price - cap) // 2
+            over_cap += quantity * (unit_price - cap)
             amount = quantity * cap
         if item_class is _CLASS_B:
             prop = line.selfpay_prop

@@ -12,6 +12,7 @@ from trustshare.crypto.commitment import (
     Disclosure,
     commit_record,
     group_commitment,
+    group_leaf_hash,
     verify_disclosure,
 )
 from trustshare.crypto.errors import (
@@ -20,7 +21,7 @@ from trustshare.crypto.errors import (
     UnknownVocabularyError,
 )
 from trustshare.crypto.hashing import keccak256
-from trustshare.crypto.merkle import StandardMerkleTree
+from trustshare.crypto.merkle import StandardMerkleTree, standard_leaf_hash
 from trustshare.crypto.vocabulary import Scope
 
 RECORD = {
@@ -96,6 +97,13 @@ def test_group_commitment_encoding():
         salt + b"settlement_summary\x00" + b'{"settled_on":"2025-03-04","total_fen":100}'
     )
     assert group_commitment("settlement_summary", fields, salt) == expected
+
+
+@given(st.text(max_size=40), st.binary(min_size=32, max_size=32))
+def test_fast_group_leaf_hash_equals_the_standard_leaf_hash(name, commitment):
+    assert group_leaf_hash(name, commitment) == standard_leaf_hash(
+        GROUP_LEAF_ENCODING, (name, commitment)
+    )
 
 
 def test_record_commitment_is_the_merkle_root_of_named_group_commitments():

@@ -1,0 +1,5 @@
+"""``python -m trustshare.cli``."""
+
+from trustshare.cli import main
+
+main()
