@@ -107,9 +107,7 @@ def generate_accumulators(rng: random.Random) -> dict[str, Any]:
     }
 
 
-def build_population(
-    size: int, seed: int
-) -> tuple[list[str], list[tuple[Bill, Accumulators]]]:
+def build_population(size: int, seed: int) -> tuple[list[str], list[tuple[Bill, Accumulators]]]:
     """The population as JSON texts and as validated (bill, accumulators) pairs."""
     rng = random.Random(seed)
     texts: list[str] = []

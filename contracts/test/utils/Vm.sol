@@ -24,6 +24,7 @@ interface Vm {
         returns (uint8 v, bytes32 r, bytes32 s);
 
     // --- expectations (each covers only the next external call) -------------------------
+    function expectRevert() external;
     function expectRevert(bytes calldata revertData) external;
     function expectRevert(bytes4 revertData) external;
     function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData)

@@ -15,6 +15,7 @@ million leaves); a proof is O(log n) and a lookup by leaf hash a binary search.
 from __future__ import annotations
 
 import struct
+import sys
 from array import array
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -183,13 +184,19 @@ class StandardMerkleTree:
     # ------------------------------------------------------------------ storage
 
     def to_bytes(self) -> bytes:
-        """Serialise hashes only: header, nodes, and the leaf-order index when sorted."""
+        r"""Serialise hashes only: header, nodes, and the leaf-order index when sorted.
+
+        Format: `b"TSMT\x01"`, sorted flag (1 byte), leaf count (uint32 big-endian), the
+        2n - 1 nodes, then (sorted trees) each input leaf's tree index as uint32 little-endian.
+        """
         sorted_flag = 1 if self._tree_index_of is not None else 0
         parts = [_HEADER.pack(_MAGIC, sorted_flag, self._leaf_count), bytes(self._nodes)]
         if self._tree_index_of is not None:
             index = array("I", self._tree_index_of)
             if index.itemsize != 4:  # pragma: no cover - every supported platform has 4
                 raise RuntimeError("array('I') is not 32-bit here")
+            if sys.byteorder == "big":  # pragma: no cover - stored little-endian everywhere
+                index.byteswap()
             parts.append(index.tobytes())
         return b"".join(parts)
 
@@ -216,6 +223,8 @@ class StandardMerkleTree:
         if sorted_flag:
             tree_index_of = array("I")
             tree_index_of.frombytes(data[_HEADER.size + node_bytes :])
+            if sys.byteorder == "big":  # pragma: no cover
+                tree_index_of.byteswap()
             if sorted(tree_index_of) != list(range(leaf_count - 1, 2 * leaf_count - 1)):
                 raise MerkleInputError("serialised tree's leaf index is not a permutation")
         encoding = tuple(leaf_encoding) if leaf_encoding is not None else None

@@ -36,9 +36,7 @@ class Accumulators:
 
     __pydantic_config__ = ConfigDict(extra="forbid")
 
-    year: Annotated[int | None, Field(strict=True, description="calendar year, informative")] = (
-        None
-    )
+    year: Annotated[int | None, Field(strict=True, description="calendar year, informative")] = None
     inpatient_fund_paid_fen: Annotated[
         FenField, Field(description="basic fund paid for stays, against the inpatient annual cap")
     ] = 0
@@ -57,9 +55,9 @@ class Accumulators:
     assistance_deductible_met_fen: Annotated[
         FenField, Field(description="medical-assistance annual threshold met so far")
     ] = 0
-    assistance_paid_fen: Annotated[FenField, Field(description="medical assistance paid so far")] = (
-        0
-    )
+    assistance_paid_fen: Annotated[
+        FenField, Field(description="medical assistance paid so far")
+    ] = 0
     products: Mapping[str, Mapping[str, BenefitAccumulator]] = field(default_factory=dict)
     """Product id → benefit id → its year to date."""
 
@@ -71,7 +69,7 @@ class Accumulators:
         return per_product.get(benefit_id, _EMPTY_BENEFIT)
 
     def to_dict(self) -> dict[str, Any]:
-        """The accumulators as a JSON-able mapping (the input format of :func:`parse_accumulators`)."""
+        """The accumulators as a JSON-able mapping, as :func:`parse_accumulators` reads them."""
         dumped: dict[str, Any] = _ADAPTER.dump_python(self, mode="json")
         return dumped
 

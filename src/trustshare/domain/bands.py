@@ -27,9 +27,7 @@ def banded_micro(amount_fen: int, floor_fen: int, bands: Sequence[Band]) -> int:
     return total
 
 
-def explain_bands(
-    amount_fen: int, floor_fen: int, bands: Sequence[Band]
-) -> tuple[str, list[int]]:
+def explain_bands(amount_fen: int, floor_fen: int, bands: Sequence[Band]) -> tuple[str, list[int]]:
     """Trace template and amounts: ``"85% of {} + 90% of {}"`` (or ``"nothing"``)."""
     parts: list[str] = []
     amounts: list[int] = []

@@ -31,7 +31,9 @@ def _effective_ratio(paid_fen: int, base_fen: int) -> str:
     return f"{whole}.{frac:04d}"
 
 
-def pay_basic_fund(bill: Bill, scheme: Scheme, inscp_fen: int, ytd: Accumulators) -> BasicFundOutcome:
+def pay_basic_fund(
+    bill: Bill, scheme: Scheme, inscp_fen: int, ytd: Accumulators
+) -> BasicFundOutcome:
     """The basic fund's payment on the in-scope amount ``inscp_fen``.
 
     Inpatient: the stay's deductible depends on hospital level and admission number, the rest of
@@ -49,7 +51,9 @@ def pay_basic_fund(bill: Bill, scheme: Scheme, inscp_fen: int, ytd: Accumulators
         scope = f"{bill.hospital_level} stay, admission {bill.admission_number}"
     else:
         outpatient = scheme.outpatient
-        deductible_due = max(0, outpatient.annual_deductible_fen - ytd.outpatient_deductible_met_fen)
+        deductible_due = max(
+            0, outpatient.annual_deductible_fen - ytd.outpatient_deductible_met_fen
+        )
         cap_left = outpatient.annual_cap_fen - ytd.outpatient_fund_paid_fen
         deductible = deductible_due if deductible_due < inscp_fen else inscp_fen
         ratio = outpatient.ratios[bill.hospital_level]

@@ -149,10 +149,7 @@ class Bill(BaseModel):
             raise field_problem("admission_number", "an inpatient bill needs the admission number")
         if self.visit_type is VisitType.OUTPATIENT and self.admission_number is not None:
             raise field_problem("admission_number", "an outpatient bill has no admission number")
-        if (
-            self.insurance_type is InsuranceType.RESIDENT
-            and self.personal_account_balance_fen != 0
-        ):
+        if self.insurance_type is InsuranceType.RESIDENT and self.personal_account_balance_fen != 0:
             raise field_problem(
                 "personal_account_balance_fen", "resident insurance has no personal account"
             )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from trustshare.domain.accumulators import EMPTY_ACCUMULATORS, Accumulators
+from collections.abc import Mapping
+
+from trustshare.domain.accumulators import EMPTY_ACCUMULATORS, Accumulators, BenefitAccumulator
 from trustshare.domain.basic_fund import pay_basic_fund
 from trustshare.domain.bill import Bill, ProductHolding, VisitType
 from trustshare.domain.commercial import Pots, pay_commercial
@@ -129,12 +131,10 @@ def settle(
     remainder = person_share - commercial_paid
 
     outpatient = bill.visit_type is VisitType.OUTPATIENT
+    products: Mapping[str, Mapping[str, BenefitAccumulator]] = ytd.products
     if commercial.benefit_accumulators:
-        products = dict(ytd.products)
-        products.update(commercial.benefit_accumulators)
-        products = dict(sorted(products.items()))
-    else:
-        products = ytd.products
+        merged = {**ytd.products, **commercial.benefit_accumulators}
+        products = dict(sorted(merged.items()))
     updated = Accumulators(
         year=ytd.year,
         inpatient_fund_paid_fen=ytd.inpatient_fund_paid_fen + (0 if outpatient else hifp),

@@ -4,7 +4,7 @@ Mapping (DOMAIN.md §5): total submitted = ``medfee_sumamt``, eligible = ``inscp
 deductible = ``act_pay_dedc``, benefit = ``fund_pay_sumamt``, noncovered = ``fulamt_ownpay_amt``
 + ``overlmt_selfpay``; accumulators → ``benefitBalance``; payer order → ``Coverage.order``;
 a commercial payer's ``ClaimResponse`` carries what earlier payers paid as ``priorpayerpaid``.
-Money values are exact ``Decimal`` yuan; serialise them with :func:`trustshare.domain.jsonout.dumps`.
+Money values are exact ``Decimal`` yuan; :func:`trustshare.domain.jsonout.dumps` writes them.
 """
 
 from __future__ import annotations
@@ -146,9 +146,7 @@ def to_explanation_of_benefit(settlement: Settlement) -> dict[str, Any]:
         _total(ADJUDICATION, "eligible", record.inscp_scp_amt),
         _total(ADJUDICATION, "deductible", record.act_pay_dedc),
         _total(ADJUDICATION, "benefit", record.fund_pay_sumamt),
-        _total(
-            CARIN_ADJUDICATION, "noncovered", record.fulamt_ownpay_amt + record.overlmt_selfpay
-        ),
+        _total(CARIN_ADJUDICATION, "noncovered", record.fulamt_ownpay_amt + record.overlmt_selfpay),
         _total(CARIN_ADJUDICATION, "memberliability", settlement.patient_remainder_fen),
     ]
     totals.extend(

@@ -81,9 +81,9 @@ def parse_ratio(value: object) -> Ratio:
     """
     if isinstance(value, Ratio):
         return value
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ValueError(
-            f"ratios must be exact decimals written as strings (e.g. \"0.85\"), not {value!r}"
+            f'ratios must be exact decimals written as strings (e.g. "0.85"), not {value!r}'
         )
     if isinstance(value, int):
         exact = Decimal(value)
@@ -95,7 +95,7 @@ def parse_ratio(value: object) -> Ratio:
         except InvalidOperation:
             raise ValueError(f"not a decimal number: {value!r}") from None
     else:
-        raise ValueError(f"expected a decimal string such as \"0.85\", got {type(value).__name__}")
+        raise ValueError(f'expected a decimal string such as "0.85", got {type(value).__name__}')
     if not exact.is_finite():
         raise ValueError(f"not a finite decimal: {value!r}")
     if exact < 0 or exact > 1:
@@ -143,4 +143,3 @@ RatioField = Annotated[
     ),
 ]
 """A pydantic field holding a :class:`Ratio`, serialised as its canonical decimal text."""
-

@@ -36,7 +36,9 @@ def _check_bands(bands: list[Band], field: str, floor_fen: int) -> None:
     for index, band in enumerate(bands):
         is_last = index == len(bands) - 1
         if band.up_to_fen is None and not is_last:
-            raise field_problem(f"{field}.{index}.up_to_fen", "only the last band may be open-ended")
+            raise field_problem(
+                f"{field}.{index}.up_to_fen", "only the last band may be open-ended"
+            )
         if band.up_to_fen is not None:
             if is_last:
                 raise field_problem(

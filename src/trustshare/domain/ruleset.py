@@ -74,7 +74,7 @@ def parse_rules_document(data: object, source: str = "") -> RegionPolicy | Produ
 def load_rules_text(text: str, source: str = "") -> RegionPolicy | ProductTerms:
     """Parse and validate the YAML text of one rules file."""
     try:
-        data = yaml.load(text, Loader=_ExactLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_ExactLoader)
     except yaml.YAMLError as exc:
         raise InvalidRules("", f"not valid YAML: {exc}", source) from None
     return parse_rules_document(data, source)

@@ -20,7 +20,7 @@ class LayerOutcome:
 
 
 def critical_illness_total_micro(cumulative_fen: int, policy: CriticalIllnessPolicy) -> int:
-    """``f(cumulative)``: what the tiers pay on an annual cumulative self-pay, exactly (micro-fen)."""
+    """``f(cumulative)``: what the tiers pay on an annual cumulative self-pay, in micro-fen."""
     return banded_micro(cumulative_fen, policy.threshold_fen, policy.tiers)
 
 
@@ -37,8 +37,10 @@ def pay_critical_illness(
         )
     after = prior_fen + base_fen
     computed = round_half_up_micro(
-        critical_illness_total_micro(after, policy) - critical_illness_total_micro(prior_fen, policy)
+        critical_illness_total_micro(after, policy)
+        - critical_illness_total_micro(prior_fen, policy)
     )
+    cap_amounts: tuple[int, ...]
     if policy.annual_cap_fen is None:
         paid = computed
         cap_text, cap_amounts = "no cap", ()

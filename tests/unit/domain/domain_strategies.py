@@ -40,9 +40,7 @@ def ratio_text(ppm: int) -> str:
 @st.composite
 def line_items(draw: st.DrawFn) -> dict[str, Any]:
     item_class = draw(st.sampled_from(["A", "B", "C"]))
-    unit_price = draw(
-        st.one_of(st.integers(0, 10_000), st.integers(10_000, 5_000_000), st.just(0))
-    )
+    unit_price = draw(st.one_of(st.integers(0, 10_000), st.integers(10_000, 5_000_000), st.just(0)))
     line: dict[str, Any] = {
         "code": draw(st.sampled_from(CODES)),
         "item_class": item_class,
@@ -73,7 +71,9 @@ def bill_documents(draw: st.DrawFn, min_products: int = 0) -> dict[str, Any]:
         "visit_type": visit_type,
         "hospital_level": draw(st.sampled_from(["primary", "secondary", "tertiary"])),
         "lines": draw(st.lists(line_items(), min_size=1, max_size=12)),
-        "products": [{"product": product, "pre_existing": draw(st.booleans())} for product in chosen],
+        "products": [
+            {"product": product, "pre_existing": draw(st.booleans())} for product in chosen
+        ],
     }
     if visit_type == "inpatient":
         document["admission_number"] = draw(st.integers(1, 4))

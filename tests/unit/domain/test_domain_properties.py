@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import Any
 
 from domain_strategies import DOMAIN_SETTINGS, RULES, accumulators, bill_documents, bills
 from hypothesis import given
@@ -55,11 +56,7 @@ def test_every_amount_is_a_non_negative_integer(bill: Bill, ytd: Accumulators) -
         for benefit in payment.benefits:
             amounts += [benefit.base_fen, benefit.deductible_applied_fen, benefit.paid_fen]
     after = settlement.accumulators
-    amounts += [
-        getattr(after, item.name)
-        for item in fields(after)
-        if item.name.endswith("_fen")
-    ]
+    amounts += [getattr(after, item.name) for item in fields(after) if item.name.endswith("_fen")]
     for per_product in after.products.values():
         for so_far in per_product.values():
             amounts += [so_far.deductible_met_fen, so_far.paid_fen]
@@ -113,10 +110,10 @@ def test_the_same_input_always_gives_the_same_output(bill: Bill, ytd: Accumulato
 @DOMAIN_SETTINGS
 @given(bill_documents(), accumulators(), st.data())
 def test_raising_a_line_item_never_lowers_what_the_patient_owes(
-    document: dict[str, object], ytd: Accumulators, data: st.DataObject
+    document: dict[str, Any], ytd: Accumulators, data: st.DataObject
 ) -> None:
     before = _settle(parse_bill(document), ytd)
-    lines = list(document["lines"])  # type: ignore[call-overload]
+    lines = list(document["lines"])
     index = data.draw(st.integers(0, len(lines) - 1), label="line")
     raised = dict(lines[index])
     if data.draw(st.booleans(), label="raise quantity"):
@@ -132,9 +129,9 @@ def test_raising_a_line_item_never_lowers_what_the_patient_owes(
 @DOMAIN_SETTINGS
 @given(bill_documents(min_products=2), accumulators(), st.data())
 def test_changing_the_payer_order_changes_only_the_commercial_lines(
-    document: dict[str, object], ytd: Accumulators, data: st.DataObject
+    document: dict[str, Any], ytd: Accumulators, data: st.DataObject
 ) -> None:
-    products = list(document["products"])  # type: ignore[call-overload]
+    products = list(document["products"])
     reordered = data.draw(st.permutations(products), label="payer order")
     first = _settle(parse_bill(document), ytd)
     second = _settle(parse_bill({**document, "products": reordered}), ytd)
@@ -154,7 +151,7 @@ def test_changing_the_payer_order_changes_only_the_commercial_lines(
 def test_payer_order_can_change_what_the_patient_owes() -> None:
     # DOMAIN.md §2: the same bill with two secondary payers in a different order leaves the
     # patient a different amount — which is why the order is declared and recorded.
-    document = {
+    document: dict[str, Any] = {
         "mdtrt_id": "ORDER",
         "region": "beijing",
         "insurance_type": "resident",
@@ -172,7 +169,7 @@ def test_payer_order_can_change_what_the_patient_owes() -> None:
     }
     forward = _settle(parse_bill(document), Accumulators())
     backward = _settle(
-        parse_bill({**document, "products": list(reversed(document["products"]))}),  # type: ignore[call-overload]
+        parse_bill({**document, "products": list(reversed(document["products"]))}),
         Accumulators(),
     )
     assert forward.record == backward.record

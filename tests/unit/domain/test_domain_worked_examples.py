@@ -8,6 +8,7 @@ from domain_strategies import read_example
 
 from trustshare.domain import (
     Accumulators,
+    InsuranceType,
     coordinate_benefit,
     default_rules,
     parse_accumulators,
@@ -67,7 +68,7 @@ def test_e2_with_a_pre_existing_condition_pays_the_lower_ratio() -> None:
 
 
 def _fund_exhausted(**extra: int) -> Accumulators:
-    cap = RULES.regions["beijing"].schemes["resident"].inpatient.annual_cap_fen  # type: ignore[index]
+    cap = RULES.regions["beijing"].schemes[InsuranceType.RESIDENT].inpatient.annual_cap_fen
     return parse_accumulators({"inpatient_fund_paid_fen": cap, **extra})
 
 
@@ -103,7 +104,7 @@ def test_e3_split_over_two_stays_pays_the_same_total() -> None:
 
 
 def test_e4_suisuikang_on_36000_yuan_personal_share_pays_16000() -> None:
-    region = RULES.regions["guangzhou"].schemes["resident"]  # type: ignore[index]
+    region = RULES.regions["guangzhou"].schemes[InsuranceType.RESIDENT]
     assert region.critical_illness is not None
     assert region.critical_illness.annual_cap_fen is not None
     exhausted = parse_accumulators(
