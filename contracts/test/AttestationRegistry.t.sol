@@ -37,7 +37,8 @@ contract AttestationRegistryTest is Fixture {
         leaves.push(_leaf(S2, OTHER_PSEUDONYM, 80_000));
         leaves.push(_leaf(keccak256("settlement 3"), PSEUDONYM, 5_000));
         tree = _tree(leaves);
-        IAttestationRegistry.SettlementLeaf[] memory fix = new IAttestationRegistry.SettlementLeaf[](2);
+        IAttestationRegistry.SettlementLeaf[] memory fix =
+            new IAttestationRegistry.SettlementLeaf[](2);
         fix[0] = _leaf(S1_CORRECTED, PSEUDONYM, 90_000);
         fix[1] = _leaf(keccak256("settlement 4"), OTHER_PSEUDONYM, 1_000);
         correctionTree = _tree(fix);
@@ -68,7 +69,8 @@ contract AttestationRegistryTest is Fixture {
     /// ["bytes32","bytes32","bytes32","uint256"]) over values[i-1] = [sha256("settlement-i"),
     /// sha256("pseudonym-" + i % 2), sha256("record-i"), 10000 * i] for i = 1..5.
     function test_merkleHelper_matchesOpenZeppelinStandardMerkleTree() public view {
-        IAttestationRegistry.SettlementLeaf[] memory kat = new IAttestationRegistry.SettlementLeaf[](5);
+        IAttestationRegistry.SettlementLeaf[] memory kat =
+            new IAttestationRegistry.SettlementLeaf[](5);
         kat[0] = _katLeaf("1", "1", 10_000);
         kat[1] = _katLeaf("2", "0", 20_000);
         kat[2] = _katLeaf("3", "1", 30_000);
@@ -168,7 +170,9 @@ contract AttestationRegistryTest is Fixture {
         vm.prank(operator);
         participants.removeParticipant(bureau);
         vm.expectRevert(
-            abi.encodeWithSelector(IAttestationRegistry.AttestationRegistryNotBureau.selector, bureau)
+            abi.encodeWithSelector(
+                IAttestationRegistry.AttestationRegistryNotBureau.selector, bureau
+            )
         );
         vm.prank(bureau);
         attestations.commitBatch(SETTLEMENT, tree[0], 3, RULES_V1);
@@ -177,7 +181,9 @@ contract AttestationRegistryTest is Fixture {
     function testFuzz_commitBatch_revertsWhenCallerNotBureau(uint256 callerSeed) public {
         address caller = _freshAddress("committer", callerSeed);
         vm.expectRevert(
-            abi.encodeWithSelector(IAttestationRegistry.AttestationRegistryNotBureau.selector, caller)
+            abi.encodeWithSelector(
+                IAttestationRegistry.AttestationRegistryNotBureau.selector, caller
+            )
         );
         vm.prank(caller);
         attestations.commitBatch(SETTLEMENT, tree[0], 3, RULES_V1);
@@ -432,9 +438,7 @@ contract AttestationRegistryTest is Fixture {
         _supersede(bureau);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IAttestationRegistry.AttestationRegistryAlreadySuperseded.selector,
-                S1,
-                S1_CORRECTED
+                IAttestationRegistry.AttestationRegistryAlreadySuperseded.selector, S1, S1_CORRECTED
             )
         );
         _supersede(bureau);
@@ -450,9 +454,7 @@ contract AttestationRegistryTest is Fixture {
         bytes32[] memory s1Proof = _proof(tree, leaves[0]);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IAttestationRegistry.AttestationRegistryAlreadySuperseded.selector,
-                S1,
-                S1_CORRECTED
+                IAttestationRegistry.AttestationRegistryAlreadySuperseded.selector, S1, S1_CORRECTED
             )
         );
         vm.prank(bureau);

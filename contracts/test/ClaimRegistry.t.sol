@@ -124,7 +124,11 @@ contract ClaimRegistryTest is Fixture {
         IClaimRegistry.ClaimRequest memory request = _request(0, CEILING_1 + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IClaimRegistry.ClaimRegistryCeilingExceeded.selector, S1, CEILING_1, 0, CEILING_1 + 1
+                IClaimRegistry.ClaimRegistryCeilingExceeded.selector,
+                S1,
+                CEILING_1,
+                0,
+                CEILING_1 + 1
             )
         );
         vm.prank(insurerA);
@@ -206,10 +210,7 @@ contract ClaimRegistryTest is Fixture {
         other[0] = _leaf(keccak256("never committed"), PSEUDONYM, 10_000);
         bytes32[] memory otherTree = _tree(other);
         IClaimRegistry.ClaimRequest memory request = IClaimRegistry.ClaimRequest({
-            root: otherTree[0],
-            leaf: other[0],
-            proof: new bytes32[](0),
-            amountFen: 1_000
+            root: otherTree[0], leaf: other[0], proof: new bytes32[](0), amountFen: 1_000
         });
         vm.expectRevert(
             abi.encodeWithSelector(IClaimRegistry.ClaimRegistryUnknownBatch.selector, otherTree[0])
@@ -228,10 +229,7 @@ contract ClaimRegistryTest is Fixture {
             uint8(IAttestationRegistry.BatchKind.Enrollment), otherTree[0], 1, bytes32(0)
         );
         IClaimRegistry.ClaimRequest memory request = IClaimRegistry.ClaimRequest({
-            root: otherTree[0],
-            leaf: other[0],
-            proof: new bytes32[](0),
-            amountFen: 1_000
+            root: otherTree[0], leaf: other[0], proof: new bytes32[](0), amountFen: 1_000
         });
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -515,9 +513,7 @@ contract ClaimRegistryTest is Fixture {
         vm.startPrank(insurerA);
         claims.reverseClaim(S1, insurerA);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IClaimRegistry.ClaimRegistryNoActiveClaim.selector, S1, insurerA
-            )
+            abi.encodeWithSelector(IClaimRegistry.ClaimRegistryNoActiveClaim.selector, S1, insurerA)
         );
         claims.reverseClaim(S1, insurerA);
         vm.stopPrank();
@@ -526,9 +522,7 @@ contract ClaimRegistryTest is Fixture {
     function test_reverseClaim_revertsWhenNoClaim() public {
         _claim(insurerA, 0, 70_000);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IClaimRegistry.ClaimRegistryNoActiveClaim.selector, S1, insurerB
-            )
+            abi.encodeWithSelector(IClaimRegistry.ClaimRegistryNoActiveClaim.selector, S1, insurerB)
         );
         vm.prank(insurerB);
         claims.reverseClaim(S1, insurerB);

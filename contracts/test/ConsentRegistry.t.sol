@@ -175,9 +175,7 @@ contract ConsentRegistryTest is Fixture {
         IConsentRegistry.ConsentTerms memory terms = _claimTerms(PSEUDONYM, insurerA);
         bytes32 expectedId = _expectedId(terms, 0);
         vm.expectEmit(true, true, true, true, address(consents));
-        emit ConsentGranted(
-            expectedId, PSEUDONYM, insurerA, SUMMARY, CLAIM, T0, T0 + YEAR, 0
-        );
+        emit ConsentGranted(expectedId, PSEUDONYM, insurerA, SUMMARY, CLAIM, T0, T0 + YEAR, 0);
         bytes32 consentId = _grantAs(patient, terms);
 
         vm.assertEq(consentId, expectedId, "id = keccak256(abi.encode(terms, nonce))");
@@ -401,7 +399,9 @@ contract ConsentRegistryTest is Fixture {
         uint256 deadline = _deadline();
         bytes memory signature = _signGrant(patientKey, terms, 0, deadline);
         vm.expectEmit(true, true, true, true, address(consents));
-        emit ConsentGranted(_expectedId(terms, 0), PSEUDONYM, insurerA, SUMMARY, CLAIM, T0, T0 + YEAR, 0);
+        emit ConsentGranted(
+            _expectedId(terms, 0), PSEUDONYM, insurerA, SUMMARY, CLAIM, T0, T0 + YEAR, 0
+        );
         vm.prank(relayer);
         bytes32 consentId = consents.grantBySig(terms, 0, deadline, signature);
         vm.assertEq(consentId, _expectedId(terms, 0), "id");
@@ -598,9 +598,7 @@ contract ConsentRegistryTest is Fixture {
         // The 64-byte compact (EIP-2098) form is not accepted for EOA wallets.
         bytes32 vs = bytes32(uint256(s) | (uint256(v - 27) << 255));
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IConsentRegistry.ConsentRegistryMalformedSignature.selector, 64
-            )
+            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryMalformedSignature.selector, 64)
         );
         consents.grantBySig(terms, 0, deadline, abi.encodePacked(r, vs));
     }

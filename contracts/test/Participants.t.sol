@@ -65,9 +65,7 @@ contract ParticipantsTest is Fixture {
     }
 
     function test_registerBureau_revertsWhenCallerNotOperator() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, bureau)
-        );
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, bureau));
         vm.prank(bureau);
         participants.registerBureau(stranger, "Rogue", "https://rogue.example");
     }
@@ -122,9 +120,7 @@ contract ParticipantsTest is Fixture {
         vm.stopPrank();
     }
 
-    function testFuzz_registerInsurer_storesAnyNonZeroKey(uint256 accountSeed, bytes32 key)
-        public
-    {
+    function testFuzz_registerInsurer_storesAnyNonZeroKey(uint256 accountSeed, bytes32 key) public {
         address newInsurer = _freshAddress("fuzz insurer", accountSeed);
         key = bytes32(bound(uint256(key), 1, type(uint256).max));
         vm.prank(operator);
@@ -211,12 +207,12 @@ contract ParticipantsTest is Fixture {
         participants.rotateEncryptionKey(insurerA, NEW_KEY);
     }
 
-    function testFuzz_rotateEncryptionKey_revertsWhenCallerUnauthorized(uint256 callerSeed)
-        public
-    {
+    function testFuzz_rotateEncryptionKey_revertsWhenCallerUnauthorized(uint256 callerSeed) public {
         address caller = _freshAddress("caller", callerSeed);
         vm.expectRevert(
-            abi.encodeWithSelector(IParticipants.ParticipantsUnauthorized.selector, caller, insurerA)
+            abi.encodeWithSelector(
+                IParticipants.ParticipantsUnauthorized.selector, caller, insurerA
+            )
         );
         vm.prank(caller);
         participants.rotateEncryptionKey(insurerA, NEW_KEY);
@@ -273,7 +269,9 @@ contract ParticipantsTest is Fixture {
 
     function test_updateEndpoint_revertsWhenCallerUnauthorized() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IParticipants.ParticipantsUnauthorized.selector, insurerA, bureau)
+            abi.encodeWithSelector(
+                IParticipants.ParticipantsUnauthorized.selector, insurerA, bureau
+            )
         );
         vm.prank(insurerA);
         participants.updateEndpoint(bureau, "https://hijack.example");
@@ -282,7 +280,9 @@ contract ParticipantsTest is Fixture {
     function test_updateEndpoint_revertsWhenParticipantRemoved() public {
         vm.prank(operator);
         participants.removeParticipant(bureau);
-        vm.expectRevert(abi.encodeWithSelector(IParticipants.ParticipantsNotActive.selector, bureau));
+        vm.expectRevert(
+            abi.encodeWithSelector(IParticipants.ParticipantsNotActive.selector, bureau)
+        );
         vm.prank(bureau);
         participants.updateEndpoint(bureau, "https://late.example");
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,15 @@ from trustshare.chain.errors import ContractRevert
 from trustshare.chain.registries import BatchKind, ClaimRequest, SettlementLeaf
 from trustshare.chain.sender import TxOutcome
 from trustshare.chain.toolchain import find_checkout
-from trustshare.crypto.commitment import Disclosure, commit_record, verify_disclosure
+from trustshare.crypto.commitment import (
+    CommittedRecord,
+    Disclosure,
+    commit_record,
+    verify_disclosure,
+)
 from trustshare.crypto.eip712 import (
     ConsentDomain,
     ConsentTerms,
-    consent_id,
     sign_grant,
     sign_revocation,
 )
@@ -36,7 +41,14 @@ from trustshare.crypto.pseudonym import pseudonym_of
 from trustshare.crypto.sealing import open_sealed, seal
 from trustshare.crypto.vocabulary import Purpose, Scope
 from trustshare.devnet import DemoInsurer, DevNetwork, start_dev_network
-from trustshare.domain import EMPTY_ACCUMULATORS, Settlement, default_rules, format_yuan, parse_bill
+from trustshare.domain import (
+    EMPTY_ACCUMULATORS,
+    Settlement,
+    default_rules,
+    format_yuan,
+    parse_bill,
+    settle,
+)
 
 #: GB 11643's own illustrative resident ID number: valid checksum, belongs to nobody.
 DEMO_ID_NUMBER = "11010519491231002X"
@@ -73,6 +85,16 @@ def record_groups(settlement: Settlement) -> dict[str, dict[str, Any]]:
     }
 
 
+@dataclass(frozen=True)
+class ClearedSettlement:
+    """A settlement after clearing: its committed record, batch root, leaf and proof."""
+
+    committed: CommittedRecord
+    root: bytes
+    leaf: SettlementLeaf
+    proof: list[bytes]
+
+
 class Scenario:
     """One run of the demo; ``echo`` receives every line it prints."""
 
@@ -102,9 +124,9 @@ class Scenario:
         self.network_up()
         self.bind()
         self.grant_consents()
-        settlement = self.settle()
-        root, leaf, proof = self.clear(settlement)
-        self.fast_claims(settlement, root, leaf, proof)
+        settlement, rules_version = self.settle()
+        cleared = self.clear(settlement, rules_version)
+        self.fast_claims(settlement, cleared)
         self.revoke()
         self.echo("\nScenario complete.")
 
@@ -154,14 +176,13 @@ class Scenario:
             f"    scopes: {scopes.describe()}; purpose: {Purpose.CLAIM.describe()}; window: 1 year"
         )
 
-    def settle(self) -> Settlement:
+    def settle(self) -> tuple[Settlement, bytes]:
         """Step 4: one-stop settlement of the discharge bill across every layer."""
         self.step(4, "One-stop settlement at discharge (rules as data, exact integer fen)")
         bill_path = find_checkout().root / "docs" / "examples" / "bill-beijing-inpatient.json"
         bill = parse_bill(json.loads(bill_path.read_text(), parse_float=Decimal))
-        from trustshare.domain import settle
-
-        settlement = settle(bill, EMPTY_ACCUMULATORS, default_rules())
+        rules = default_rules()
+        settlement = settle(bill, EMPTY_ACCUMULATORS, rules)
         record = settlement.record
         rows = [
             ("total medical cost (medfee_sumamt)", record.medfee_sumamt),
@@ -176,9 +197,9 @@ class Scenario:
         rows.append(("patient pays at the window", settlement.patient_remainder_fen))
         for label, amount in rows:
             self.echo(f"    {label:<44} {format_yuan(amount):>14} yuan")
-        return settlement
+        return settlement, bytes.fromhex(rules.digest)
 
-    def clear(self, settlement: Settlement) -> tuple[bytes, SettlementLeaf, list[bytes]]:
+    def clear(self, settlement: Settlement, rules_version: bytes) -> ClearedSettlement:
         """Step 5: the record joins a Merkle batch whose root is committed on-chain."""
         self.step(
             5,
@@ -186,7 +207,6 @@ class Scenario:
             f"batch of {DEMO_BATCH_SIZE:,} settlements",
         )
         committed = commit_record(record_groups(settlement))
-        self.committed = committed
         leaf = SettlementLeaf(
             settlement_id_of(self.network.bureau.address, settlement.bill.setl_id or ""),
             self.pseudonym,
@@ -202,7 +222,6 @@ class Scenario:
         tree = StandardMerkleTree.of(
             [leaf.as_tuple(), *(o.as_tuple() for o in others)], SETTLEMENT_LEAF_ENCODING
         )
-        rules_version = bytes.fromhex(rules_content_hash_of(settlement))
         outcome = self.bureau.attestations.commit_batch(
             BatchKind.SETTLEMENT, tree.root, len(tree), rules_version
         )
@@ -211,17 +230,16 @@ class Scenario:
             f"    root 0x{tree.root.hex()[:16]}…  "
             f"claim ceiling {format_yuan(leaf.claim_ceiling_fen)} yuan"
         )
-        return tree.root, leaf, tree.proof(0)
+        return ClearedSettlement(committed, tree.root, leaf, tree.proof(0))
 
-    def fast_claims(
-        self, settlement: Settlement, root: bytes, leaf: SettlementLeaf, proof: list[bytes]
-    ) -> None:
+    def fast_claims(self, settlement: Settlement, cleared: ClearedSettlement) -> None:
         """Step 6: each insurer receives the sealed record, verifies it, claims once."""
         self.step(
             6, "Fast claims: sealed record → insurer decrypts, checks commitment and proof, claims"
         )
+        root, leaf, proof = cleared.root, cleared.leaf, cleared.proof
         for insurer, payment in zip(self.network.insurers, settlement.commercial, strict=False):
-            disclosure = self.release(insurer, leaf)
+            disclosure = self.release(insurer, cleared)
             registries = self.network.registries(insurer.account)
             if not registries.attestations.verify_settlement(root, leaf, proof):
                 raise RuntimeError("proof did not verify against the committed root")
@@ -246,9 +264,10 @@ class Scenario:
             f"of ceiling {format_yuan(leaf.claim_ceiling_fen)} yuan"
         )
 
-    def release(self, insurer: DemoInsurer, leaf: SettlementLeaf) -> Disclosure:
+    def release(self, insurer: DemoInsurer, cleared: ClearedSettlement) -> Disclosure:
         """The bureau seals the consented groups to the insurer; the insurer opens and verifies."""
-        disclosure = self.committed.disclose(["settlement_summary", "fund_breakdown"])
+        leaf = cleared.leaf
+        disclosure = cleared.committed.disclose(["settlement_summary", "fund_breakdown"])
         public_key = insurer.sealing_key.public_key()
         sealed = seal(
             json.dumps(disclosure.to_json_dict()).encode(),
@@ -290,12 +309,6 @@ class Scenario:
         )
 
 
-def rules_content_hash_of(settlement: Settlement) -> str:
-    """One hash over every rules file the settlement used: what the batch commits to."""
-    combined = "".join(f"{r.id}@{r.version}:{r.content_hash};" for r in settlement.rules)
-    return keccak256(combined.encode()).hex()
-
-
 def run_demo(echo: Echo, state_dir: Path | None = None) -> None:
     """Start a fresh network, walk the scenario, stop the network."""
     network = start_dev_network(state_dir=state_dir)
@@ -303,6 +316,3 @@ def run_demo(echo: Echo, state_dir: Path | None = None) -> None:
         Scenario(network, echo).run()
     finally:
         network.stop()
-
-
-_ = consent_id  # re-exported for readers following the consent ids in the output

@@ -61,7 +61,11 @@ contract ClaimHandler is BaseTest {
         return _leaves.length;
     }
 
-    function leafAt(uint256 index) external view returns (IAttestationRegistry.SettlementLeaf memory) {
+    function leafAt(uint256 index)
+        external
+        view
+        returns (IAttestationRegistry.SettlementLeaf memory)
+    {
         return _leaves[index];
     }
 
@@ -182,9 +186,11 @@ contract ClaimHandler is BaseTest {
         uint256 amount
     ) internal {
         ++refusedClaims;
-        if (
-            bytes4(reason) == IClaimRegistry.ClaimRegistryCeilingExceeded.selector
-                && ghostActiveFen[leaf.settlementId] + amount <= leaf.claimCeilingFen
-        ) ceilingRefusedWrongly = true;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        bytes4 selector = bytes4(reason); // the custom error's selector: truncation intended
+        bool fitted = ghostActiveFen[leaf.settlementId] + amount <= leaf.claimCeilingFen;
+        if (selector == IClaimRegistry.ClaimRegistryCeilingExceeded.selector && fitted) {
+            ceilingRefusedWrongly = true;
+        }
     }
 }

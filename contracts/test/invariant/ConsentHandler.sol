@@ -90,9 +90,7 @@ contract ConsentHandler is BaseTest {
         _observeNonces();
     }
 
-    function grantBySig(uint256 pSeed, uint256 iSeed, uint256 termsSeed, bool staleNonce)
-        external
-    {
+    function grantBySig(uint256 pSeed, uint256 iSeed, uint256 termsSeed, bool staleNonce) external {
         (bytes32 pseudonym, address insurer) = _pick(pSeed, iSeed);
         IConsentRegistry.ConsentTerms memory terms = _terms(pseudonym, insurer, termsSeed);
         uint256 nonce = consents.nonceOf(pseudonym);
@@ -134,7 +132,8 @@ contract ConsentHandler is BaseTest {
         bytes32 consentId = consents.consentOf(pseudonym, insurer).id;
         uint256 deadline = block.timestamp + 1 hours;
         bytes memory signature = _sign(
-            _walletKey[pseudonym], consents.revocationDigest(pseudonym, insurer, consentId, deadline)
+            _walletKey[pseudonym],
+            consents.revocationDigest(pseudonym, insurer, consentId, deadline)
         );
         try consents.revokeBySig(pseudonym, insurer, consentId, deadline, signature) {
             _revoked(pseudonym, insurer);

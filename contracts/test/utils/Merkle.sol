@@ -24,7 +24,10 @@ library Merkle {
             bytes.concat(
                 keccak256(
                     abi.encode(
-                        leaf.settlementId, leaf.pseudonym, leaf.recordCommitment, leaf.claimCeilingFen
+                        leaf.settlementId,
+                        leaf.pseudonym,
+                        leaf.recordCommitment,
+                        leaf.claimCeilingFen
                     )
                 )
             )

@@ -7,6 +7,7 @@ import typer
 from trustshare.cli.chain import chain_app
 from trustshare.cli.contracts import contracts_app
 from trustshare.cli.demo import demo
+from trustshare.cli.settle import settle
 
 app = typer.Typer(
     name="trustshare",
@@ -21,13 +22,7 @@ app = typer.Typer(
 app.add_typer(chain_app, name="chain")
 app.add_typer(contracts_app, name="contracts")
 app.command("demo")(demo)
-
-try:  # the settlement engine's command (trustshare.cli.settle) registers itself when present
-    from trustshare.cli.settle import settle
-except ImportError:  # pragma: no cover - only while the engine is being built
-    pass
-else:
-    app.command("settle")(settle)
+app.command("settle")(settle)
 
 
 def main() -> None:

@@ -6,8 +6,15 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, WithJsonSchema
-from pydantic import model_validator as _model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from trustshare.domain.errors import InvalidBill
 from trustshare.domain.money import FenField, RatioField
@@ -91,7 +98,7 @@ class LineItem(BaseModel):
         description="class-B advance self-pay ratio; omitted means the region's default",
     )
 
-    @_model_validator(mode="after")
+    @model_validator(mode="after")
     def _flags_agree(self) -> LineItem:
         if self.selfpay_prop is not None and self.item_class is not ItemClass.B:
             raise field_problem(
@@ -143,7 +150,7 @@ class Bill(BaseModel):
         default_factory=list, description="commercial products, in payer order"
     )
 
-    @_model_validator(mode="after")
+    @model_validator(mode="after")
     def _flags_agree(self) -> Bill:
         if self.visit_type is VisitType.INPATIENT and self.admission_number is None:
             raise field_problem("admission_number", "an inpatient bill needs the admission number")

@@ -11,8 +11,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic import model_validator as _model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from trustshare.domain.bill import HospitalLevel, InsuranceType, PersonCategory, VisitType
 from trustshare.domain.money import FenField, Ratio, RatioField
@@ -65,7 +64,7 @@ class InpatientLevelTerms(BaseModel):
         min_length=1, description="ratios by band of the stay's in-scope amount"
     )
 
-    @_model_validator(mode="after")
+    @model_validator(mode="after")
     def _consistent(self) -> InpatientLevelTerms:
         _check_bands(self.bands, "bands", 0)
         repeat = self.repeat_admission_deductible_fen
@@ -91,7 +90,7 @@ class InpatientPolicy(BaseModel):
     levels: dict[HospitalLevel, InpatientLevelTerms]
     annual_cap_fen: FenField
 
-    @_model_validator(mode="after")
+    @model_validator(mode="after")
     def _all_levels(self) -> InpatientPolicy:
         missing = [level.value for level in HospitalLevel if level not in self.levels]
         if missing:
@@ -108,7 +107,7 @@ class OutpatientPolicy(BaseModel):
     ratios: dict[HospitalLevel, RatioField]
     annual_cap_fen: FenField
 
-    @_model_validator(mode="after")
+    @model_validator(mode="after")
     def _all_levels(self) -> OutpatientPolicy:
         missing = [level.value for level in HospitalLevel if level not in self.ratios]
         if missing:
@@ -125,7 +124,7 @@ class CriticalIllnessPolicy(BaseModel):
     tiers: list[Band] = Field(min_length=1, description="bands above the threshold")
     annual_cap_fen: FenField | None = Field(default=None, description="null = no cap")
 
-    @_model_validator(mode="after")
+    @model_validator(mode="after")
     def _consistent(self) -> CriticalIllnessPolicy:
         _check_bands(self.tiers, "tiers", self.threshold_fen)
         return self
@@ -171,7 +170,7 @@ class RegionPolicy(RulesHeader):
     schemes: dict[InsuranceType, Scheme] = Field(min_length=1)
     medical_assistance: dict[PersonCategory, AssistanceTerms] = Field(default_factory=dict)
 
-    @_model_validator(mode="after")
+    @model_validator(mode="after")
     def _consistent(self) -> RegionPolicy:
         if PersonCategory.GENERAL in self.medical_assistance:
             raise field_problem(
@@ -207,7 +206,7 @@ class Benefit(BaseModel):
     )
     annual_cap_fen: FenField
 
-    @_model_validator(mode="after")
+    @model_validator(mode="after")
     def _consistent(self) -> Benefit:
         if len(set(self.covers)) != len(self.covers):
             raise field_problem("covers", "a bucket is listed twice")
@@ -244,7 +243,7 @@ class ProductTerms(RulesHeader):
     special_drugs: list[SpecialDrug] = Field(default_factory=list)
     benefits: list[Benefit] = Field(min_length=1)
 
-    @_model_validator(mode="after")
+    @model_validator(mode="after")
     def _consistent(self) -> ProductTerms:
         benefit_ids = [benefit.id for benefit in self.benefits]
         for index, benefit_id in enumerate(benefit_ids):
