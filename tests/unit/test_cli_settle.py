@@ -118,7 +118,8 @@ def test_an_unknown_region_is_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps(document), "utf-8")
     result = runner.invoke(app, ["settle", str(path)])
     assert result.exit_code == 1
-    assert "InvalidBill at region: unknown region 'atlantis'" in result.stderr
+    assert "InvalidBill: nothing was computed" in result.stderr
+    assert "region: unknown region 'atlantis'" in result.stderr
 
 
 def test_missing_files_and_arguments() -> None:
@@ -130,3 +131,15 @@ def test_missing_files_and_arguments() -> None:
     assert "missing BILL.json" in no_bill.stderr
     bad_format = runner.invoke(app, ["settle", str(BILL), "--format", "xml"])
     assert bad_format.exit_code == 2
+
+
+def test_every_problem_of_a_bad_bill_is_named(tmp_path: Path) -> None:
+    document = json.loads(BILL.read_text("utf-8"))
+    document["lines"][0]["item_class"] = "D"
+    document["lines"][1]["unit_price_fen"] = -5
+    path = tmp_path / "bill.json"
+    path.write_text(json.dumps(document), "utf-8")
+    result = runner.invoke(app, ["settle", str(path)])
+    assert result.exit_code == 1
+    assert "lines[0].item_class" in result.stderr
+    assert "lines[1].unit_price_fen" in result.stderr

@@ -177,8 +177,8 @@ def settle(
         settlement = settle_bill(bill, accumulators, _load_rules(rules_dir))
     except DomainError as exc:
         kind = type(exc).__name__
-        where = f" at {exc.path}" if exc.path else ""
-        _fail(f"{kind}{where}: {exc.reason}")
+        lines = [f"  {path or '(document)'}: {reason}" for path, reason in exc.problems]
+        _fail(f"{kind}: nothing was computed\n" + "\n".join(lines))
     if output_format is OutputFormat.TABLE:
         typer.echo(render_table(settlement))
     elif output_format is OutputFormat.FHIR:

@@ -10,11 +10,20 @@ class DomainError(Exception):
     document) and ``reason`` says what is wrong with it, in words a bill's author understands.
     """
 
-    def __init__(self, path: str, reason: str) -> None:
-        """Record where the problem is and why."""
+    def __init__(
+        self, path: str, reason: str, further_problems: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        """Record where the problem is and why, and any further (path, reason) problems."""
         self.path = path
         self.reason = reason
-        super().__init__(f"{path}: {reason}" if path else reason)
+        self.further_problems = further_problems
+        problems = [(path, reason), *further_problems]
+        super().__init__("; ".join(f"{p}: {r}" if p else r for p, r in problems))
+
+    @property
+    def problems(self) -> tuple[tuple[str, str], ...]:
+        """Every (path, reason) found, the first one first."""
+        return ((self.path, self.reason), *self.further_problems)
 
 
 class InvalidBill(DomainError, ValueError):
@@ -28,8 +37,15 @@ class InvalidAccumulators(DomainError, ValueError):
 class InvalidRules(DomainError, ValueError):
     """A rules file (region policy or product terms) failed validation."""
 
-    def __init__(self, path: str, reason: str, source: str = "") -> None:
+    def __init__(
+        self,
+        path: str,
+        reason: str,
+        source: str = "",
+        further_problems: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         """Record the field path, the reason and the file the rules came from."""
         self.source = source
-        super().__init__(path, f"{reason} (in {source})" if source else reason)
+        shown = f"{reason} (in {source})" if source else reason
+        super().__init__(path, shown, further_problems)
         self.reason = reason

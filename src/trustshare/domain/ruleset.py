@@ -68,7 +68,7 @@ def parse_rules_document(data: object, source: str = "") -> RegionPolicy | Produ
         return model.model_validate(data)
     except ValidationError as exc:
         error = domain_error_from(exc, InvalidRules)
-        raise InvalidRules(error.path, error.reason, source) from None
+        raise InvalidRules(error.path, error.reason, source, error.further_problems) from None
 
 
 def load_rules_text(text: str, source: str = "") -> RegionPolicy | ProductTerms:

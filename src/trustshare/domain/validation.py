@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -34,19 +35,25 @@ def _clean_message(message: str) -> str:
     return message
 
 
-def domain_error_from(exc: ValidationError, error_type: type[DomainError]) -> DomainError:
-    """The first problem of a pydantic ``ValidationError`` as a ``error_type`` with its path."""
-    problems = exc.errors(include_url=False, include_input=False)
-    first = problems[0]
-    loc = list(first["loc"])
-    reason = _clean_message(first["msg"])
+def _problem(problem: Any) -> tuple[str, str]:
+    loc = list(problem["loc"])
+    reason = _clean_message(problem["msg"])
     if _FIELD_MARK in reason:
         _, field, reason = reason.split(_FIELD_MARK, 2)
         loc.extend(int(part) if part.isdigit() else part for part in field.split("."))
-    if first["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+    if problem["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         reason = "unknown field (not part of the schema)"
-    elif first["type"] == "missing":
+    elif problem["type"] == "missing":
         reason = "required field is missing"
-    if len(problems) > 1:
-        reason += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
-    return error_type(format_path(loc), reason)
+    return format_path(loc), reason
+
+
+def domain_error_from(exc: ValidationError, error_type: type[DomainError]) -> DomainError:
+    """A pydantic ``ValidationError`` as a ``error_type``.
+
+    The first problem gives ``path`` and ``reason``; every further one is kept in
+    ``further_problems``, so a bill's author sees all of them at once.
+    """
+    problems = [_problem(p) for p in exc.errors(include_url=False, include_input=False)]
+    (path, reason), *others = problems
+    return error_type(path, reason, further_problems=tuple(others))
