@@ -80,9 +80,10 @@ contract AttestationRegistry is IAttestationRegistry {
             revert AttestationRegistryNotBureau(msg.sender);
         }
         // Ensure that a correction is a different settlement of the same person.
-        if (oldLeaf.settlementId == newLeaf.settlementId || oldLeaf.pseudonym != newLeaf.pseudonym) revert AttestationRegistryInvalidCorrection(
-            oldLeaf.settlementId, newLeaf.settlementId
-        );
+        if (oldLeaf.settlementId == newLeaf.settlementId || oldLeaf.pseudonym != newLeaf.pseudonym)
+        {
+            revert AttestationRegistryInvalidCorrection(oldLeaf.settlementId, newLeaf.settlementId);
+        }
         _requireOwnSettlement(oldRoot, oldLeaf, oldProof);
         _requireOwnSettlement(newRoot, newLeaf, newProof);
         // Ensure that a settlement is superseded once, and never by a superseded one.
@@ -122,11 +123,12 @@ contract AttestationRegistry is IAttestationRegistry {
     }
 
     /// @inheritdoc IAttestationRegistry
-    function verify(bytes32 root, bytes32 leaf, bytes32[] calldata proof)
+    function verify(bytes32 root, bytes calldata encodedLeaf, bytes32[] calldata proof)
         external
         view
         returns (bool)
     {
+        bytes32 leaf = keccak256(bytes.concat(keccak256(encodedLeaf)));
         return
             _batches[root].kind != BatchKind.None && MerkleProof.verifyCalldata(proof, root, leaf);
     }
@@ -139,6 +141,11 @@ contract AttestationRegistry is IAttestationRegistry {
     {
         return _batches[root].kind == BatchKind.Settlement
             && MerkleProof.verifyCalldata(proof, root, settlementLeafHash(leaf));
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function bureauOf(bytes32 settlementId) public pure returns (address) {
+        return address(bytes20(settlementId));
     }
 
     /// @inheritdoc IAttestationRegistry
@@ -163,6 +170,10 @@ contract AttestationRegistry is IAttestationRegistry {
         // Ensure that only the bureau that committed a settlement corrects it.
         if (batch.bureau != msg.sender) {
             revert AttestationRegistryNotBatchBureau(root, batch.bureau, msg.sender);
+        }
+        // Ensure that the settlement id is the bureau's own, not one borrowed from another bureau.
+        if (bureauOf(leaf.settlementId) != msg.sender) {
+            revert AttestationRegistryForeignSettlementId(leaf.settlementId, msg.sender);
         }
         bytes32 leafHash = settlementLeafHash(leaf);
         if (!MerkleProof.verifyCalldata(proof, root, leafHash)) {

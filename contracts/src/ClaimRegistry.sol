@@ -136,6 +136,10 @@ contract ClaimRegistry is IClaimRegistry {
         if (batch.kind != IAttestationRegistry.BatchKind.Settlement) {
             revert ClaimRegistryNotSettlementBatch(request.root, batch.kind);
         }
+        // Ensure that the settlement id is the committing bureau's own.
+        if (address(bytes20(leaf.settlementId)) != batch.bureau) {
+            revert ClaimRegistryForeignSettlementId(leaf.settlementId, batch.bureau);
+        }
         bytes32 leafHash = keccak256(bytes.concat(keccak256(abi.encode(leaf))));
         if (!MerkleProof.verifyCalldata(request.proof, request.root, leafHash)) {
             revert ClaimRegistryInvalidProof(request.root, leafHash);

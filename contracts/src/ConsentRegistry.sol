@@ -64,8 +64,11 @@ contract ConsentRegistry is IConsentRegistry, EIP712 {
         if (previousWallet == address(0)) {
             binding.bureau = msg.sender;
         } else if (binding.bureau != msg.sender) {
-            // Ensure that only the bureau that first bound a pseudonym rebinds it.
-            revert ConsentRegistryBoundByOtherBureau(pseudonym, binding.bureau, msg.sender);
+            // Ensure that only the binding bureau rebinds, unless it has left the network.
+            if (participants.isActiveBureau(binding.bureau)) {
+                revert ConsentRegistryBoundByOtherBureau(pseudonym, binding.bureau, msg.sender);
+            }
+            binding.bureau = msg.sender;
         }
         binding.wallet = wallet;
         emit WalletBound(pseudonym, wallet, msg.sender, previousWallet);
@@ -164,8 +167,10 @@ contract ConsentRegistry is IConsentRegistry, EIP712 {
         if (consent.revokedAt != 0) return PermissionStatus.Revoked;
         if (block.timestamp < consent.notBefore) return PermissionStatus.NotYetValid;
         if (block.timestamp > consent.notAfter) return PermissionStatus.Expired;
-        if (consent.scopes & scope != scope) return PermissionStatus.ScopeNotCovered;
-        if (consent.purposes & purpose != purpose) return PermissionStatus.PurposeNotCovered;
+        if (scope == 0 || consent.scopes & scope != scope) return PermissionStatus.ScopeNotCovered;
+        if (purpose == 0 || consent.purposes & purpose != purpose) {
+            return PermissionStatus.PurposeNotCovered;
+        }
         return PermissionStatus.Permitted;
     }
 

@@ -257,19 +257,14 @@ contract AttestationRegistryTest is Fixture {
         _commitSettlements(bureau, tree);
         for (uint256 i = 0; i < leaves.length; ++i) {
             bytes32[] memory siblings = _proof(tree, leaves[i]);
-            vm.assertTrue(
-                attestations.verify(tree[0], Merkle.settlementLeafHash(leaves[i]), siblings),
-                "verify"
-            );
+            vm.assertTrue(attestations.verify(tree[0], abi.encode(leaves[i]), siblings), "verify");
             vm.assertTrue(attestations.verifySettlement(tree[0], leaves[i], siblings), "settle");
         }
     }
 
     function test_verify_falseForUncommittedRoot() public view {
         bytes32[] memory siblings = _proof(tree, leaves[0]);
-        vm.assertFalse(
-            attestations.verify(tree[0], Merkle.settlementLeafHash(leaves[0]), siblings), "verify"
-        );
+        vm.assertFalse(attestations.verify(tree[0], abi.encode(leaves[0]), siblings), "verify");
         vm.assertFalse(attestations.verifySettlement(tree[0], leaves[0], siblings), "settlement");
     }
 
@@ -294,9 +289,7 @@ contract AttestationRegistryTest is Fixture {
         attestations.commitBatch(ENROLLMENT, tree[0], 3, bytes32(0));
         bytes32[] memory siblings = _proof(tree, leaves[0]);
         vm.assertFalse(attestations.verifySettlement(tree[0], leaves[0], siblings), "enrollment");
-        vm.assertTrue(
-            attestations.verify(tree[0], Merkle.settlementLeafHash(leaves[0]), siblings), "raw"
-        );
+        vm.assertTrue(attestations.verify(tree[0], abi.encode(leaves[0]), siblings), "raw");
     }
 
     /*//////////////////////////////////////////////////////////////

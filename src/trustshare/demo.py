@@ -34,8 +34,11 @@ from trustshare.crypto.eip712 import (
     sign_grant,
     sign_revocation,
 )
-from trustshare.crypto.hashing import keccak256
-from trustshare.crypto.leaves import SETTLEMENT_LEAF_ENCODING
+from trustshare.crypto.leaves import (
+    SETTLEMENT_LEAF_ENCODING,
+    local_id_of_reference,
+    settlement_id,
+)
 from trustshare.crypto.merkle import StandardMerkleTree
 from trustshare.crypto.pseudonym import pseudonym_of
 from trustshare.crypto.sealing import open_sealed, seal
@@ -56,13 +59,6 @@ DEMO_BATCH_SIZE = 1_000
 YEAR = 365 * 86_400
 
 Echo = Callable[[str], None]
-
-
-def settlement_id_of(bureau: str, setl_id: str) -> bytes:
-    """The on-chain settlement id: the bureau's settlement number, scoped to the bureau."""
-    if not setl_id:
-        raise ValueError("a settlement needs its setl_id before it can be cleared")
-    return keccak256(b"trustshare/settlement/v1\x00" + bytes.fromhex(bureau[2:]) + setl_id.encode())
 
 
 def record_groups(settlement: Settlement) -> dict[str, dict[str, Any]]:
@@ -208,7 +204,9 @@ class Scenario:
         )
         committed = commit_record(record_groups(settlement))
         leaf = SettlementLeaf(
-            settlement_id_of(self.network.bureau.address, settlement.bill.setl_id or ""),
+            settlement_id(
+                self.network.bureau.address, local_id_of_reference(settlement.bill.setl_id or "")
+            ),
             self.pseudonym,
             committed.commitment,
             settlement.claim_ceiling_fen,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from eth_abi.abi import encode as abi_encode
 
 from trustshare.chain.contract_errors import (
     AttestationRegistryBatchExists,
+    AttestationRegistryForeignSettlementId,
     AttestationRegistryInvalidCorrection,
     AttestationRegistryInvalidKind,
     AttestationRegistryMissingRulesVersion,
@@ -14,7 +16,7 @@ from trustshare.chain.contract_errors import (
 )
 from trustshare.chain.registries import BatchKind, SettlementLeaf
 from trustshare.crypto.hashing import keccak256
-from trustshare.crypto.leaves import SETTLEMENT_LEAF_ENCODING
+from trustshare.crypto.leaves import SETTLEMENT_LEAF_ENCODING, settlement_id
 from trustshare.crypto.merkle import StandardMerkleTree
 
 from ..conftest import Network
@@ -22,11 +24,11 @@ from ..conftest import Network
 RULES = keccak256(b"rules v1")
 
 
-def settlement_leaves(count: int, pseudonym: bytes = b"\x07" * 32) -> list[SettlementLeaf]:
+def settlement_leaves(
+    bureau: str, count: int, pseudonym: bytes = b"\x07" * 32
+) -> list[SettlementLeaf]:
     return [
-        SettlementLeaf(
-            keccak256(b"settlement-%d" % i), pseudonym, keccak256(b"record-%d" % i), 10_000 + i
-        )
+        SettlementLeaf(settlement_id(bureau, i), pseudonym, keccak256(b"record-%d" % i), 10_000 + i)
         for i in range(count)
     ]
 
@@ -37,7 +39,7 @@ def tree_of(leaves: list[SettlementLeaf]) -> StandardMerkleTree:
 
 def test_committed_batch_verifies_every_leaf_like_python(network: Network) -> None:
     attestations = network.registries(network.bureau).attestations
-    leaves = settlement_leaves(37)
+    leaves = settlement_leaves(network.bureau.address, 37)
     tree = tree_of(leaves)
     attestations.commit_batch(BatchKind.SETTLEMENT, tree.root, len(leaves), RULES)
     batch = attestations.batch_of(tree.root)
@@ -78,7 +80,7 @@ def test_bad_batches_are_refused_with_evidence(network: Network) -> None:
 
 def test_correction_supersedes_the_old_settlement(network: Network) -> None:
     attestations = network.registries(network.bureau).attestations
-    old, new = settlement_leaves(2)
+    old, new = settlement_leaves(network.bureau.address, 2)
     old_tree, new_tree = tree_of([old]), tree_of([new])
     attestations.commit_batch(BatchKind.SETTLEMENT, old_tree.root, 1, RULES)
     attestations.commit_batch(BatchKind.SETTLEMENT, new_tree.root, 1, RULES)
@@ -99,3 +101,32 @@ def test_correction_supersedes_the_old_settlement(network: Network) -> None:
     )
     assert attestations.superseded_by(old.settlement_id) == new.settlement_id
     assert attestations.superseded_by(new.settlement_id) is None
+
+
+def test_a_bureau_cannot_correct_another_bureaus_settlement(network: Network) -> None:
+    genuine, correction = settlement_leaves(network.bureau.address, 2)
+    network.registries(network.operator).participants.register_bureau(
+        network.outsider.address, "Rogue", "http://rogue"
+    )
+    rogue = network.registries(network.outsider).attestations
+    # The rogue bureau commits leaves reusing the genuine bureau's settlement id.
+    tree = tree_of([genuine, correction])
+    rogue.commit_batch(BatchKind.SETTLEMENT, tree.root, 2, RULES)
+    with pytest.raises(AttestationRegistryForeignSettlementId) as refused:
+        rogue.supersede_settlement(
+            tree.root, genuine, tree.proof(0), tree.root, correction, tree.proof(1)
+        )
+    assert refused.value.settlementId == genuine.settlement_id
+    assert rogue.bureau_of(genuine.settlement_id) == network.bureau.address
+
+
+def test_generic_verify_hashes_the_leaf_itself(network: Network) -> None:
+    attestations = network.registries(network.bureau).attestations
+    values = [("enrollment", keccak256(b"e%d" % i)) for i in range(4)]
+    tree = StandardMerkleTree.of(values, ("string", "bytes32"))
+    attestations.commit_batch(BatchKind.ENROLLMENT, tree.root, 4, bytes(32))
+    encoded = abi_encode(["string", "bytes32"], list(values[2]))
+    assert attestations.verify(tree.root, encoded, tree.proof(2))
+    # An inner node of the tree is not a leaf.
+    inner = tree.nodes()[1]
+    assert not attestations.verify(tree.root, inner, [tree.nodes()[2]])

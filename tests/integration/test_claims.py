@@ -8,6 +8,7 @@ from trustshare.chain.contract_errors import (
     ClaimRegistryCeilingExceeded,
     ClaimRegistryConsentMissing,
     ClaimRegistryDuplicateClaim,
+    ClaimRegistryForeignSettlementId,
     ClaimRegistryInvalidProof,
     ClaimRegistryNotClaimant,
     ClaimRegistrySettlementSuperseded,
@@ -16,7 +17,7 @@ from trustshare.chain.contract_errors import (
 from trustshare.chain.registries import BatchKind, ClaimRequest, PermissionStatus, SettlementLeaf
 from trustshare.crypto.eip712 import consent_id
 from trustshare.crypto.hashing import keccak256
-from trustshare.crypto.leaves import SETTLEMENT_LEAF_ENCODING
+from trustshare.crypto.leaves import SETTLEMENT_LEAF_ENCODING, settlement_id
 from trustshare.crypto.merkle import StandardMerkleTree
 
 from ..conftest import Network
@@ -30,7 +31,9 @@ def committed_settlements(
     network: Network, count: int = 5
 ) -> tuple[StandardMerkleTree, list[SettlementLeaf]]:
     leaves = [
-        SettlementLeaf(keccak256(b"setl-%d" % i), PSEUDONYM, keccak256(b"rec-%d" % i), CEILING)
+        SettlementLeaf(
+            settlement_id(network.bureau.address, i), PSEUDONYM, keccak256(b"rec-%d" % i), CEILING
+        )
         for i in range(count)
     ]
     tree = StandardMerkleTree.of([leaf.as_tuple() for leaf in leaves], SETTLEMENT_LEAF_ENCODING)
@@ -120,7 +123,9 @@ def test_superseded_settlement_refuses_claims_and_its_claims_get_reversed(networ
         network.registries(network.outsider).claims.reverse_claim(
             leaves[3].settlement_id, network.insurer.address
         )
-    correction = SettlementLeaf(keccak256(b"refund"), PSEUDONYM, keccak256(b"rec-refund"), 1_000)
+    correction = SettlementLeaf(
+        settlement_id(network.bureau.address, 1_000), PSEUDONYM, keccak256(b"rec-refund"), 1_000
+    )
     correction_tree = StandardMerkleTree.of([correction.as_tuple()], SETTLEMENT_LEAF_ENCODING)
     bureau = network.registries(network.bureau).attestations
     bureau.commit_batch(BatchKind.SETTLEMENT, correction_tree.root, 1, RULES)
@@ -156,3 +161,24 @@ def test_batched_claims_are_all_or_nothing(network: Network) -> None:
     assert [claims.total_claimed_fen(leaves[i].settlement_id) for i in range(4)] == [1_000] * 3 + [
         0
     ]
+
+
+def test_another_bureau_recommitting_an_id_cannot_raise_its_ceiling(network: Network) -> None:
+    consented(network, network.insurer, network.insurer_b)
+    tree, leaves = committed_settlements(network)
+    network.registries(network.insurer).claims.record_claim(request(tree, leaves, 0, CEILING))
+    network.registries(network.operator).participants.register_bureau(
+        network.outsider.address, "Rogue", "http://rogue"
+    )
+    inflated = SettlementLeaf(
+        leaves[0].settlement_id, PSEUDONYM, leaves[0].record_commitment, 2 * CEILING
+    )
+    rogue_tree = StandardMerkleTree.of([inflated.as_tuple()], SETTLEMENT_LEAF_ENCODING)
+    network.registries(network.outsider).attestations.commit_batch(
+        BatchKind.SETTLEMENT, rogue_tree.root, 1, RULES
+    )
+    with pytest.raises(ClaimRegistryForeignSettlementId) as refused:
+        network.registries(network.insurer_b).claims.record_claim(
+            ClaimRequest(rogue_tree.root, inflated, rogue_tree.proof(0), 1_000)
+        )
+    assert refused.value.bureau == network.outsider.address

@@ -244,3 +244,26 @@ def test_a_new_grant_replaces_and_a_revoked_consent_never_returns(network: Netwo
     assert (
         consents.consent_of(PSEUDONYM, network.insurer.address).scopes == Scope.SETTLEMENT_SUMMARY
     )
+
+
+def test_a_removed_bureaus_pseudonyms_can_be_taken_over(network: Network) -> None:
+    bind_patient(network)
+    participants = network.registries(network.operator).participants
+    participants.register_bureau(network.outsider.address, "Successor", "http://successor")
+    participants.remove(network.bureau.address)
+    successor = network.registries(network.outsider).consents
+    successor.bind_wallet(PSEUDONYM, network.outsider.address)
+    assert successor.binding_of(PSEUDONYM) == (network.outsider.address, network.outsider.address)
+
+
+def test_an_empty_scope_or_purpose_is_never_permitted(network: Network) -> None:
+    bind_patient(network)
+    relay_grant(network, claim_terms(network, network.insurer))
+    consents = network.registries().consents
+    assert consents.permission_of(PSEUDONYM, network.insurer.address, 0, Purpose.CLAIM) is (
+        PermissionStatus.SCOPE_NOT_COVERED
+    )
+    assert (
+        consents.permission_of(PSEUDONYM, network.insurer.address, Scope.SETTLEMENT_SUMMARY, 0)
+        is PermissionStatus.PURPOSE_NOT_COVERED
+    )

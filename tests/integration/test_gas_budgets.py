@@ -13,6 +13,7 @@ import pytest
 from trustshare.chain.registries import BatchKind, ClaimRequest, SettlementLeaf
 from trustshare.crypto.eip712 import sign_revocation
 from trustshare.crypto.hashing import keccak256
+from trustshare.crypto.leaves import settlement_id
 from trustshare.crypto.merkle import process_proof
 
 from ..conftest import Network
@@ -38,7 +39,9 @@ def test_claims_with_a_depth_20_proof_stay_within_budget(network: Network) -> No
     bind_patient(network)
     relay_grant(network, claim_terms(network, network.insurer))
     relay_grant(network, claim_terms(network, network.insurer_b))
-    leaf = SettlementLeaf(secrets.token_bytes(32), PSEUDONYM, secrets.token_bytes(32), 900_000)
+    leaf = SettlementLeaf(
+        settlement_id(network.bureau.address, 7), PSEUDONYM, secrets.token_bytes(32), 900_000
+    )
     proof = [secrets.token_bytes(32) for _ in range(20)]  # a batch of ~1 M settlements
     root = process_proof(leaf.leaf_hash(), proof)
     network.registries(network.bureau).attestations.commit_batch(

@@ -8,7 +8,9 @@ pragma solidity ^0.8.24;
 /// is recorded in the `BatchCommitted` log so anyone can recompute a settlement.
 ///
 /// A settlement leaf is `(bytes32 settlementId, bytes32 pseudonym, bytes32 recordCommitment,
-/// uint256 claimCeilingFen)`. A correction (refund or reversal) is a new settlement that the
+/// uint256 claimCeilingFen)`. A settlement id starts with the committing bureau's address (20
+/// bytes, then 12 bytes of the bureau's own numbering), so no bureau can claim, supersede or
+/// crowd out another bureau's settlements by reusing its ids. A correction (refund or reversal) is a new settlement that the
 /// bureau marks as superseding the old one; claims against a superseded settlement are refused
 /// and existing ones must be reversed.
 interface IAttestationRegistry {
@@ -56,6 +58,8 @@ interface IAttestationRegistry {
     error AttestationRegistryInvalidProof(bytes32 root, bytes32 leaf);
     /// @notice Ensure that a settlement is superseded once, and never by a superseded one.
     error AttestationRegistryAlreadySuperseded(bytes32 settlementId, bytes32 supersededBy);
+    /// @notice Ensure that a settlement id belongs to the bureau that committed the batch.
+    error AttestationRegistryForeignSettlementId(bytes32 settlementId, address bureau);
     /// @notice Ensure that a correction is a different settlement of the same pseudonym.
     error AttestationRegistryInvalidCorrection(bytes32 oldSettlementId, bytes32 newSettlementId);
 
@@ -98,8 +102,9 @@ interface IAttestationRegistry {
         view
         returns (Batch memory batch, bytes32 supersedingId);
 
-    /// @notice Whether `leaf` (an already double-hashed leaf) is in the committed batch `root`.
-    function verify(bytes32 root, bytes32 leaf, bytes32[] calldata proof)
+    /// @notice Whether the leaf whose values ABI-encode to `encodedLeaf` is in the committed batch
+    /// `root` (any kind). The leaf is hashed here, so an inner node of the tree cannot pass.
+    function verify(bytes32 root, bytes calldata encodedLeaf, bytes32[] calldata proof)
         external
         view
         returns (bool);
@@ -109,6 +114,9 @@ interface IAttestationRegistry {
         external
         view
         returns (bool);
+
+    /// @notice The bureau a settlement id belongs to: its first 20 bytes.
+    function bureauOf(bytes32 settlementId) external pure returns (address);
 
     /// @notice The StandardMerkleTree leaf hash of a settlement leaf.
     function settlementLeafHash(SettlementLeaf calldata leaf) external pure returns (bytes32);

@@ -10,6 +10,10 @@ import {IConsentRegistry} from "./IConsentRegistry.sol";
 /// patient's CLAIM consent for the settlement-summary scope is in force for this insurer, that
 /// the insurer has no claim on this settlement yet, and that all insurers' active claims together
 /// stay within the leaf's claim ceiling. Nobody is paid twice.
+///
+/// Trust assumption: a bureau vouches for its own settlements. Settlement ids carry the bureau's
+/// address, so one bureau cannot touch another's; within one bureau, each id must be committed
+/// once (the bureau's database enforces it), because the ceiling is read from the proven leaf.
 interface IClaimRegistry {
     /// @notice One claim to record.
     struct ClaimRequest {
@@ -32,6 +36,8 @@ interface IClaimRegistry {
     error ClaimRegistryUnknownBatch(bytes32 root);
     /// @notice Ensure that the root is a settlement batch.
     error ClaimRegistryNotSettlementBatch(bytes32 root, IAttestationRegistry.BatchKind kind);
+    /// @notice Ensure that the settlement id belongs to the bureau that committed the batch.
+    error ClaimRegistryForeignSettlementId(bytes32 settlementId, address bureau);
     /// @notice Ensure that the leaf is proven in the batch.
     error ClaimRegistryInvalidProof(bytes32 root, bytes32 leaf);
     /// @notice Ensure that a superseded settlement is never claimed.

@@ -105,7 +105,8 @@ interface IConsentRegistry {
     );
 
     /// @notice Bind (or, after key loss, rebind) `pseudonym` to `wallet`. Active bureau only;
-    /// a rebinding must come from the bureau that made the first binding.
+    /// a rebinding must come from the bureau that made the binding, unless that bureau has been
+    /// removed from the network, in which case the rebinding bureau takes the pseudonym over.
     function bindWallet(bytes32 pseudonym, address wallet) external;
 
     /// @notice Grant consent as the pseudonym's wallet. Uses the subject's next nonce.
@@ -147,7 +148,8 @@ interface IConsentRegistry {
         returns (ConsentState memory);
 
     /// @notice Why `insurer` may or may not see `scope` of the subject's data for `purpose` now.
-    /// Every bit of `scope` and of `purpose` must be covered.
+    /// Every bit of `scope` and of `purpose` must be covered; an empty scope or purpose is never
+    /// permitted.
     function permissionOf(bytes32 pseudonym, address insurer, uint32 scope, uint32 purpose)
         external
         view

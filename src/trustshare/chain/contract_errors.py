@@ -43,6 +43,17 @@ class AttestationRegistryEmptyBatch(ContractRevert):
     leafCount: int
 
 
+class AttestationRegistryForeignSettlementId(ContractRevert):
+    """Ensure that a settlement id belongs to the bureau that committed the batch."""
+
+    signature: ClassVar[str] = "AttestationRegistryForeignSettlementId(bytes32,address)"
+    selector: ClassVar[bytes] = bytes.fromhex("edb57811")
+    field_names: ClassVar[tuple[str, ...]] = ("settlementId", "bureau")
+    field_types: ClassVar[tuple[str, ...]] = ("bytes32", "address")
+    settlementId: bytes
+    bureau: str
+
+
 class AttestationRegistryInvalidCorrection(ContractRevert):
     """Ensure that a correction is a different settlement of the same pseudonym."""
 
@@ -164,6 +175,17 @@ class ClaimRegistryDuplicateClaim(ContractRevert):
     settlementId: bytes
     insurer: str
     amountFen: int
+
+
+class ClaimRegistryForeignSettlementId(ContractRevert):
+    """Ensure that the settlement id belongs to the bureau that committed the batch."""
+
+    signature: ClassVar[str] = "ClaimRegistryForeignSettlementId(bytes32,address)"
+    selector: ClassVar[bytes] = bytes.fromhex("a76097f9")
+    field_names: ClassVar[tuple[str, ...]] = ("settlementId", "bureau")
+    field_types: ClassVar[tuple[str, ...]] = ("bytes32", "address")
+    settlementId: bytes
+    bureau: str
 
 
 class ClaimRegistryInvalidAmount(ContractRevert):
@@ -523,6 +545,7 @@ ERRORS_BY_SELECTOR: dict[bytes, type[ContractRevert]] = {
     AttestationRegistryAlreadySuperseded.selector: AttestationRegistryAlreadySuperseded,
     AttestationRegistryBatchExists.selector: AttestationRegistryBatchExists,
     AttestationRegistryEmptyBatch.selector: AttestationRegistryEmptyBatch,
+    AttestationRegistryForeignSettlementId.selector: AttestationRegistryForeignSettlementId,
     AttestationRegistryInvalidCorrection.selector: AttestationRegistryInvalidCorrection,
     AttestationRegistryInvalidKind.selector: AttestationRegistryInvalidKind,
     AttestationRegistryInvalidProof.selector: AttestationRegistryInvalidProof,
@@ -534,6 +557,7 @@ ERRORS_BY_SELECTOR: dict[bytes, type[ContractRevert]] = {
     ClaimRegistryCeilingExceeded.selector: ClaimRegistryCeilingExceeded,
     ClaimRegistryConsentMissing.selector: ClaimRegistryConsentMissing,
     ClaimRegistryDuplicateClaim.selector: ClaimRegistryDuplicateClaim,
+    ClaimRegistryForeignSettlementId.selector: ClaimRegistryForeignSettlementId,
     ClaimRegistryInvalidAmount.selector: ClaimRegistryInvalidAmount,
     ClaimRegistryInvalidProof.selector: ClaimRegistryInvalidProof,
     ClaimRegistryNoActiveClaim.selector: ClaimRegistryNoActiveClaim,

@@ -46,7 +46,14 @@ from trustshare.crypto.errors import (
     UnknownVocabularyError,
 )
 from trustshare.crypto.hashing import keccak256
-from trustshare.crypto.leaves import SETTLEMENT_LEAF_ENCODING, SettlementLeaf, settlement_leaf_hash
+from trustshare.crypto.leaves import (
+    SETTLEMENT_LEAF_ENCODING,
+    SettlementLeaf,
+    bureau_of,
+    local_id_of_reference,
+    settlement_id,
+    settlement_leaf_hash,
+)
 from trustshare.crypto.merkle import StandardMerkleTree, process_proof, verify
 from trustshare.crypto.pseudonym import PseudonymKey, pseudonym_of
 from trustshare.crypto.sealing import (
@@ -86,6 +93,7 @@ __all__ = [
     "StandardMerkleTree",
     "TypedDataError",
     "UnknownVocabularyError",
+    "bureau_of",
     "canonical_json",
     "commit_record",
     "consent_id",
@@ -94,6 +102,7 @@ __all__ = [
     "group_commitment",
     "is_low_s",
     "keccak256",
+    "local_id_of_reference",
     "open_sealed",
     "process_proof",
     "pseudonym_of",
@@ -102,6 +111,7 @@ __all__ = [
     "revocation_digest",
     "revocation_typed_data",
     "seal",
+    "settlement_id",
     "settlement_leaf_hash",
     "sign_grant",
     "sign_revocation",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from eth_utils.address import is_address, to_checksum_address
+
 from trustshare.crypto.errors import MerkleInputError
 from trustshare.crypto.hashing import keccak256
 
@@ -59,3 +61,48 @@ class SettlementLeaf:
     def as_tuple(self) -> tuple[bytes, bytes, bytes, int]:
         """Return the leaf as ABI values (for `StandardMerkleTree.of` or a contract call)."""
         return (self.settlement_id, self.pseudonym, self.record_commitment, self.claim_ceiling_fen)
+
+
+# -- settlement ids -------------------------------------------------------------------------
+
+_LOCAL_ID_BYTES = 12
+_SETTLEMENT_REFERENCE_DOMAIN = b"trustshare/settlement-reference/v1\x00"
+
+
+def settlement_id(bureau: str, local_id: int) -> bytes:
+    """The on-chain settlement id: the committing bureau's address, then its 96-bit number.
+
+    The contracts refuse a leaf whose id does not start with the address of the bureau that
+    committed the batch, so no bureau can claim, supersede or crowd out another's settlements.
+    """
+    address = _address_bytes(bureau)
+    if isinstance(local_id, bool) or not isinstance(local_id, int):
+        raise MerkleInputError("local_id must be an integer")
+    if not 0 <= local_id < 1 << (8 * _LOCAL_ID_BYTES):
+        raise MerkleInputError(f"local_id {local_id} does not fit in {_LOCAL_ID_BYTES} bytes")
+    return address + local_id.to_bytes(_LOCAL_ID_BYTES, "big")
+
+
+def local_id_of_reference(setl_id: str) -> int:
+    """A 96-bit local id derived from the platform's settlement number (``setl_id``).
+
+    Collisions among one bureau's settlements are astronomically unlikely, and the bureau's
+    database refuses a duplicate id before it could ever be committed.
+    """
+    if not setl_id:
+        raise MerkleInputError("a settlement needs its setl_id before it gets an on-chain id")
+    digest = keccak256(_SETTLEMENT_REFERENCE_DOMAIN + setl_id.encode("utf-8"))
+    return int.from_bytes(digest[:_LOCAL_ID_BYTES], "big")
+
+
+def bureau_of(settlement_id_: bytes) -> str:
+    """The checksum address of the bureau a settlement id belongs to."""
+    if not isinstance(settlement_id_, bytes | bytearray) or len(settlement_id_) != 32:
+        raise MerkleInputError("settlement_id must be 32 bytes")
+    return str(to_checksum_address(bytes(settlement_id_[:20])))
+
+
+def _address_bytes(address: str) -> bytes:
+    if not is_address(address):
+        raise MerkleInputError(f"{address!r} is not an address")
+    return bytes.fromhex(to_checksum_address(address)[2:])

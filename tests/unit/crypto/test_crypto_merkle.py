@@ -289,3 +289,22 @@ def test_large_tree_builds_quickly_and_keeps_proofs_logarithmic():
     proof = tree.proof(12_345)
     assert len(proof) in (14, 15)
     assert verify(tree.root, leaves[12_345], proof)
+
+
+def test_settlement_ids_start_with_the_bureau_address() -> None:
+    from trustshare.crypto.errors import MerkleInputError
+    from trustshare.crypto.leaves import bureau_of, local_id_of_reference, settlement_id
+
+    bureau = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+    identifier = settlement_id(bureau, local_id_of_reference("BJ-SETL-2025-000187"))
+    assert len(identifier) == 32
+    assert bureau_of(identifier) == bureau
+    assert settlement_id(bureau, 1)[-12:] == (1).to_bytes(12, "big")
+    assert local_id_of_reference("a") != local_id_of_reference("b")
+    for bad in (-1, 1 << 96):
+        with pytest.raises(MerkleInputError):
+            settlement_id(bureau, bad)
+    with pytest.raises(MerkleInputError):
+        settlement_id("0x1234", 1)
+    with pytest.raises(MerkleInputError):
+        local_id_of_reference("")

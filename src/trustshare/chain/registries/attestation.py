@@ -71,9 +71,13 @@ class AttestationRegistryClient(RegistryClient):
         value = bytes(self._call(self.contract.functions.supersededBy(settlement_id)))
         return None if value == bytes(32) else value
 
-    def verify(self, root: bytes, leaf_hash: bytes, proof: list[bytes]) -> bool:
-        """Whether the double-hashed ``leaf_hash`` is in the committed batch ``root``."""
-        return bool(self._call(self.contract.functions.verify(root, leaf_hash, proof)))
+    def verify(self, root: bytes, encoded_leaf: bytes, proof: list[bytes]) -> bool:
+        """Whether the leaf whose values ABI-encode to ``encoded_leaf`` is in batch ``root``."""
+        return bool(self._call(self.contract.functions.verify(root, encoded_leaf, proof)))
+
+    def bureau_of(self, settlement_id: bytes) -> str:
+        """The bureau a settlement id belongs to (its first 20 bytes), as the contract reads it."""
+        return str(self._call(self.contract.functions.bureauOf(settlement_id)))
 
     def verify_settlement(self, root: bytes, leaf: SettlementLeaf, proof: list[bytes]) -> bool:
         """Whether ``leaf`` is in the committed settlement batch ``root``."""
