@@ -49,6 +49,7 @@ demo: setup
 ## bench: the project's benchmarks (figures recorded in docs/BENCHMARKS.md).
 bench: setup
 	$(BIN)/python scripts/bench_settlement.py
+	$(BIN)/python scripts/gas_report.py
 
 ## artifacts: recompile the contracts into the package after editing contracts/src.
 artifacts: setup
