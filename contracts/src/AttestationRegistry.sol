@@ -145,7 +145,8 @@ contract AttestationRegistry is IAttestationRegistry {
 
     /// @inheritdoc IAttestationRegistry
     function bureauOf(bytes32 settlementId) public pure returns (address) {
-        return address(bytes20(settlementId));
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return address(bytes20(settlementId)); // the first 20 bytes are the bureau, by design
     }
 
     /// @inheritdoc IAttestationRegistry

@@ -64,9 +64,14 @@ contract ConsentRegistry is IConsentRegistry, EIP712 {
         if (previousWallet == address(0)) {
             binding.bureau = msg.sender;
         } else if (binding.bureau != msg.sender) {
-            // Ensure that only the binding bureau rebinds, unless it has left the network.
-            if (participants.isActiveBureau(binding.bureau)) {
-                revert ConsentRegistryBoundByOtherBureau(pseudonym, binding.bureau, msg.sender);
+            // Ensure that only the binding bureau rebinds, or, once it has left the network, the
+            // successor the operator designated for it.
+            address holder = binding.bureau;
+            if (
+                participants.isActiveBureau(holder)
+                    || participants.successorOf(holder) != msg.sender
+            ) {
+                revert ConsentRegistryBoundByOtherBureau(pseudonym, holder, msg.sender);
             }
             binding.bureau = msg.sender;
         }

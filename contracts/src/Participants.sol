@@ -15,6 +15,7 @@ contract Participants is IParticipants, Ownable2Step {
     //////////////////////////////////////////////////////////////*/
 
     mapping(address account => Participant) private _participants;
+    mapping(address removedBureau => address successor) private _successors;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
@@ -63,6 +64,19 @@ contract Participants is IParticipants, Ownable2Step {
         emit ParticipantRemoved(account, entry.role);
     }
 
+    /// @inheritdoc IParticipants
+    function designateSuccessor(address removedBureau, address successor) external onlyOwner {
+        Participant storage removed = _participants[removedBureau];
+        Participant storage next = _participants[successor];
+        // Ensure that a successor is named only for a removed bureau, and is an active bureau.
+        if (
+            removed.role != Role.Bureau || removed.active || next.role != Role.Bureau
+                || !next.active
+        ) revert ParticipantsInvalidSuccession(removedBureau, successor);
+        _successors[removedBureau] = successor;
+        emit SuccessorDesignated(removedBureau, successor);
+    }
+
     /*//////////////////////////////////////////////////////////////
                        SELF-SERVICE (OR OPERATOR)
     //////////////////////////////////////////////////////////////*/
@@ -98,6 +112,11 @@ contract Participants is IParticipants, Ownable2Step {
     function isActiveInsurer(address account) external view returns (bool) {
         Participant storage entry = _participants[account];
         return entry.active && entry.role == Role.Insurer;
+    }
+
+    /// @inheritdoc IParticipants
+    function successorOf(address removedBureau) external view returns (address) {
+        return _successors[removedBureau];
     }
 
     /// @inheritdoc IParticipants

@@ -20,11 +20,13 @@ contract ClaimRegistryTest is Fixture {
         bytes32 indexed settlementId, address indexed insurer, uint256 amountFen, address reversedBy
     );
 
-    bytes32 internal constant S1 = keccak256("claim settlement 1");
-    bytes32 internal constant S2 = keccak256("claim settlement 2");
-    bytes32 internal constant S3 = keccak256("claim settlement 3");
-    bytes32 internal constant S1_CORRECTED = keccak256("claim settlement 1, corrected");
     uint256 internal constant CEILING_1 = 100_000;
+
+    /// @dev `bureau`'s settlement ids (set in setUp: they carry the bureau's address).
+    bytes32 internal S1;
+    bytes32 internal S2;
+    bytes32 internal S3;
+    bytes32 internal S1_CORRECTED;
 
     IAttestationRegistry.SettlementLeaf[] internal leaves;
     bytes32[] internal tree;
@@ -33,6 +35,10 @@ contract ClaimRegistryTest is Fixture {
 
     function setUp() public override {
         super.setUp();
+        S1 = _scoped(bureau, keccak256("claim settlement 1"));
+        S2 = _scoped(bureau, keccak256("claim settlement 2"));
+        S3 = _scoped(bureau, keccak256("claim settlement 3"));
+        S1_CORRECTED = _scoped(bureau, keccak256("claim settlement 1, corrected"));
         leaves.push(_leaf(S1, PSEUDONYM, CEILING_1));
         leaves.push(_leaf(S2, PSEUDONYM, 50_000));
         leaves.push(_leaf(S3, OTHER_PSEUDONYM, 30_000));
@@ -207,7 +213,7 @@ contract ClaimRegistryTest is Fixture {
     function test_recordClaim_revertsWhenRootUncommitted() public {
         IAttestationRegistry.SettlementLeaf[] memory other =
             new IAttestationRegistry.SettlementLeaf[](1);
-        other[0] = _leaf(keccak256("never committed"), PSEUDONYM, 10_000);
+        other[0] = _leaf(_scoped(bureau, keccak256("never committed")), PSEUDONYM, 10_000);
         bytes32[] memory otherTree = _tree(other);
         IClaimRegistry.ClaimRequest memory request = IClaimRegistry.ClaimRequest({
             root: otherTree[0], leaf: other[0], proof: new bytes32[](0), amountFen: 1_000
@@ -222,7 +228,7 @@ contract ClaimRegistryTest is Fixture {
     function test_recordClaim_revertsWhenBatchIsNotSettlement() public {
         IAttestationRegistry.SettlementLeaf[] memory other =
             new IAttestationRegistry.SettlementLeaf[](1);
-        other[0] = _leaf(keccak256("in an enrollment batch"), PSEUDONYM, 10_000);
+        other[0] = _leaf(_scoped(bureau, keccak256("in an enrollment batch")), PSEUDONYM, 10_000);
         bytes32[] memory otherTree = _tree(other);
         vm.prank(bureau);
         attestations.commitBatch(
@@ -240,6 +246,160 @@ contract ClaimRegistryTest is Fixture {
         );
         vm.prank(insurerA);
         claims.recordClaim(request);
+    }
+
+    /// @dev Another bureau's batch holding `leaf`, with the root and the proof of `leaf`.
+    function _rogueBatch(IAttestationRegistry.SettlementLeaf memory leaf)
+        internal
+        returns (IClaimRegistry.ClaimRequest memory request)
+    {
+        IAttestationRegistry.SettlementLeaf[] memory rogue =
+            new IAttestationRegistry.SettlementLeaf[](2);
+        rogue[0] = leaf;
+        rogue[1] = _leaf(_scoped(otherBureau, keccak256("its own settlement")), PSEUDONYM, 1);
+        bytes32[] memory rogueTree = _tree(rogue);
+        _commitSettlements(otherBureau, rogueTree);
+        request = IClaimRegistry.ClaimRequest({
+            root: rogueTree[0], leaf: leaf, proof: _proof(rogueTree, leaf), amountFen: 1_000
+        });
+    }
+
+    function test_recordClaim_revertsWhenLeafIdBelongsToAnotherBureau() public {
+        IClaimRegistry.ClaimRequest memory request =
+            _rogueBatch(_leaf(S1, PSEUDONYM, 10 * CEILING_1));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IClaimRegistry.ClaimRegistryForeignSettlementId.selector, S1, otherBureau
+            )
+        );
+        vm.prank(insurerA);
+        claims.recordClaim(request);
+        vm.assertEq(claims.claimsOf(S1).length, 0, "nothing recorded");
+    }
+
+    function test_recordClaim_otherBureauRecommittingGenuineIdCannotInflateCeiling() public {
+        _claim(insurerA, 0, CEILING_1);
+        IClaimRegistry.ClaimRequest memory inflated =
+            _rogueBatch(_leaf(S1, PSEUDONYM, CEILING_1 + 50_000));
+        inflated.amountFen = 50_000;
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IClaimRegistry.ClaimRegistryForeignSettlementId.selector, S1, otherBureau
+            )
+        );
+        vm.prank(insurerB);
+        claims.recordClaim(inflated);
+        // Through the genuine batch the ceiling is full.
+        IClaimRegistry.ClaimRequest memory genuine = _request(0, 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IClaimRegistry.ClaimRegistryCeilingExceeded.selector, S1, CEILING_1, CEILING_1, 1
+            )
+        );
+        vm.prank(insurerB);
+        claims.recordClaim(genuine);
+        vm.assertEq(claims.totalClaimedFen(S1), CEILING_1, "paid up to the genuine ceiling only");
+    }
+
+    function test_recordClaim_revertsWhenBureauCommitsAnotherBureausId() public {
+        bytes32 theirs = _scoped(otherBureau, keccak256("claim settlement 1"));
+        IAttestationRegistry.SettlementLeaf[] memory borrowed =
+            new IAttestationRegistry.SettlementLeaf[](1);
+        borrowed[0] = _leaf(theirs, PSEUDONYM, CEILING_1);
+        bytes32[] memory borrowedTree = _tree(borrowed);
+        _commitSettlements(bureau, borrowedTree);
+        IClaimRegistry.ClaimRequest memory request = IClaimRegistry.ClaimRequest({
+            root: borrowedTree[0], leaf: borrowed[0], proof: new bytes32[](0), amountFen: 1_000
+        });
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IClaimRegistry.ClaimRegistryForeignSettlementId.selector, theirs, bureau
+            )
+        );
+        vm.prank(insurerA);
+        claims.recordClaim(request);
+        vm.assertEq(claims.claimsOf(theirs).length, 0, "the other bureau's id stays free");
+    }
+
+    /// @dev The id is checked before the proof: a foreign id is refused whatever the proof.
+    function testFuzz_recordClaim_revertsWhenIdForeignToBatchBureau(address owner, bytes32 raw)
+        public
+    {
+        if (owner == bureau) owner = otherBureau; // any address but the batch's bureau
+        IClaimRegistry.ClaimRequest memory request = _request(0, 1_000);
+        request.leaf.settlementId = _scoped(owner, raw);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IClaimRegistry.ClaimRegistryForeignSettlementId.selector,
+                request.leaf.settlementId,
+                bureau
+            )
+        );
+        vm.prank(insurerA);
+        claims.recordClaim(request);
+    }
+
+    function test_recordClaim_batchCheckedBeforeSettlementId() public {
+        IAttestationRegistry.SettlementLeaf[] memory other =
+            new IAttestationRegistry.SettlementLeaf[](1);
+        other[0] = _leaf(_scoped(otherBureau, keccak256("foreign")), PSEUDONYM, 10_000);
+        bytes32[] memory otherTree = _tree(other);
+        IClaimRegistry.ClaimRequest memory request = IClaimRegistry.ClaimRequest({
+            root: otherTree[0], leaf: other[0], proof: new bytes32[](0), amountFen: 1_000
+        });
+        vm.expectRevert(
+            abi.encodeWithSelector(IClaimRegistry.ClaimRegistryUnknownBatch.selector, otherTree[0])
+        );
+        vm.prank(insurerA);
+        claims.recordClaim(request);
+
+        vm.prank(bureau);
+        attestations.commitBatch(
+            uint8(IAttestationRegistry.BatchKind.AccessLog), otherTree[0], 1, bytes32(0)
+        );
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IClaimRegistry.ClaimRegistryNotSettlementBatch.selector,
+                otherTree[0],
+                IAttestationRegistry.BatchKind.AccessLog
+            )
+        );
+        vm.prank(insurerA);
+        claims.recordClaim(request);
+    }
+
+    /// @notice Another bureau reusing a genuine id can neither supersede the settlement (which
+    /// would block claims on it and let anyone reverse existing ones) nor claim through it.
+    function test_recordClaim_genuineSettlementUnaffectedByOtherBureauReusingItsId() public {
+        _claim(insurerA, 0, 10_000);
+        IAttestationRegistry.SettlementLeaf[] memory rogue =
+            new IAttestationRegistry.SettlementLeaf[](2);
+        rogue[0] = _leaf(S1, OTHER_PSEUDONYM, 1);
+        rogue[1] = _leaf(_scoped(otherBureau, keccak256("rogue correction")), OTHER_PSEUDONYM, 1);
+        bytes32[] memory rogueTree = _tree(rogue);
+        _commitSettlements(otherBureau, rogueTree);
+        bytes32[] memory oldProof = _proof(rogueTree, rogue[0]);
+        bytes32[] memory newProof = _proof(rogueTree, rogue[1]);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAttestationRegistry.AttestationRegistryForeignSettlementId.selector,
+                S1,
+                otherBureau
+            )
+        );
+        vm.prank(otherBureau);
+        attestations.supersedeSettlement(
+            rogueTree[0], rogue[0], oldProof, rogueTree[0], rogue[1], newProof
+        );
+
+        vm.assertEq(_claim(insurerB, 0, 10_000), 20_000, "genuine settlement still claimable");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IClaimRegistry.ClaimRegistryNotClaimant.selector, S1, insurerA, stranger
+            )
+        );
+        vm.prank(stranger);
+        claims.reverseClaim(S1, insurerA);
     }
 
     function test_recordClaim_revertsWhenDoubleClaim() public {

@@ -142,7 +142,7 @@ contract ConsentRegistryTest is Fixture {
         vm.assertEq(consents.consentOf(PSEUDONYM, insurerA).id, consentId, "granted");
     }
 
-    function test_bindWallet_revertsWhenOtherBureauRebinds() public {
+    function test_bindWallet_revertsWhenOtherBureauRebindsWhileBindingBureauActive() public {
         vm.expectRevert(
             abi.encodeWithSelector(
                 IConsentRegistry.ConsentRegistryBoundByOtherBureau.selector,
@@ -155,6 +155,142 @@ contract ConsentRegistryTest is Fixture {
         consents.bindWallet(PSEUDONYM, newWallet);
         (address wallet,) = consents.bindingOf(PSEUDONYM);
         vm.assertEq(wallet, patient, "binding unchanged");
+    }
+
+    function test_bindWallet_otherBureauTakesOverAfterBindingBureauRemoved() public {
+        _removeBureauWithSuccessor(otherBureau);
+        vm.expectEmit(true, true, true, true, address(consents));
+        emit WalletBound(PSEUDONYM, newWallet, otherBureau, patient);
+        vm.prank(otherBureau);
+        consents.bindWallet(PSEUDONYM, newWallet);
+        (address wallet, address boundBy) = consents.bindingOf(PSEUDONYM);
+        vm.assertEq(wallet, newWallet, "wallet");
+        vm.assertEq(boundBy, otherBureau, "the taking-over bureau is now the binding bureau");
+
+        // Only the new wallet acts for the pseudonym.
+        IConsentRegistry.ConsentTerms memory terms = _claimTerms(PSEUDONYM, insurerA);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsentRegistry.ConsentRegistryNotWallet.selector, PSEUDONYM, patient, newWallet
+            )
+        );
+        vm.prank(patient);
+        consents.grant(terms);
+        _grantAs(newWallet, terms);
+        vm.assertTrue(consents.isPermitted(PSEUDONYM, insurerA, SUMMARY, CLAIM), "granted");
+    }
+
+    function test_bindWallet_removedBureauCannotActAfterTakeover() public {
+        _removeBureauWithSuccessor(otherBureau);
+        vm.prank(otherBureau);
+        consents.bindWallet(PSEUDONYM, newWallet);
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryNotBureau.selector, bureau)
+        );
+        vm.prank(bureau);
+        consents.bindWallet(PSEUDONYM, patient);
+        (address wallet,) = consents.bindingOf(PSEUDONYM);
+        vm.assertEq(wallet, newWallet, "binding unchanged");
+    }
+
+    function test_bindWallet_takenOverPseudonymIsGuardedForTheNewBindingBureau() public {
+        _removeBureauWithSuccessor(otherBureau);
+        vm.prank(otherBureau);
+        consents.bindWallet(PSEUDONYM, newWallet);
+        (, address thirdBureau) = _account("thirdBureau");
+        vm.prank(operator);
+        participants.registerBureau(thirdBureau, "Third bureau", "https://third.example");
+
+        // While the new binding bureau is active, nobody else rebinds...
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsentRegistry.ConsentRegistryBoundByOtherBureau.selector,
+                PSEUDONYM,
+                otherBureau,
+                thirdBureau
+            )
+        );
+        vm.prank(thirdBureau);
+        consents.bindWallet(PSEUDONYM, stranger);
+        // ...and it rebinds after key loss like the first binding bureau could.
+        vm.prank(otherBureau);
+        consents.bindWallet(PSEUDONYM, relayer);
+        (address wallet, address boundBy) = consents.bindingOf(PSEUDONYM);
+        vm.assertEq(wallet, relayer, "rebound");
+        vm.assertEq(boundBy, otherBureau, "still the binding bureau");
+    }
+
+    function test_bindWallet_takeoverKeepsConsentsAndNonce() public {
+        bytes32 consentId = _grantAs(patient, _claimTerms(PSEUDONYM, insurerA));
+        _removeBureauWithSuccessor(otherBureau);
+        vm.prank(otherBureau);
+        consents.bindWallet(PSEUDONYM, newWallet);
+        vm.assertTrue(consents.isPermitted(PSEUDONYM, insurerA, SUMMARY, CLAIM), "still in force");
+        vm.assertEq(consents.nonceOf(PSEUDONYM), 1, "nonce carries on");
+        vm.prank(newWallet);
+        consents.revoke(PSEUDONYM, insurerA, consentId);
+        vm.assertFalse(consents.isPermitted(PSEUDONYM, insurerA, SUMMARY, CLAIM), "revoked");
+    }
+
+    function testFuzz_bindWallet_designatedSuccessorTakesOverFromRemovedOne(
+        uint256 bureauSeed,
+        uint256 walletSeed
+    ) public {
+        address taker = _freshAddress("taking-over bureau", bureauSeed);
+        address wallet = _freshAddress("taken-over wallet", walletSeed);
+        vm.startPrank(operator);
+        participants.registerBureau(taker, "Taker", "https://taker.example");
+        participants.removeParticipant(bureau);
+        participants.designateSuccessor(bureau, taker);
+        vm.stopPrank();
+        vm.prank(taker);
+        consents.bindWallet(PSEUDONYM, wallet);
+        (address bound, address boundBy) = consents.bindingOf(PSEUDONYM);
+        vm.assertEq(bound, wallet, "wallet");
+        vm.assertEq(boundBy, taker, "bureau");
+    }
+
+    function test_bindWallet_revertsWhenRemovedBureausPseudonymTakenByNonSuccessor() public {
+        (, address thirdBureau) = _account("thirdBureau");
+        vm.startPrank(operator);
+        participants.registerBureau(thirdBureau, "Third bureau", "https://third.example");
+        participants.removeParticipant(bureau);
+        vm.stopPrank();
+        // No successor designated yet: nobody takes over.
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsentRegistry.ConsentRegistryBoundByOtherBureau.selector,
+                PSEUDONYM,
+                bureau,
+                otherBureau
+            )
+        );
+        vm.prank(otherBureau);
+        consents.bindWallet(PSEUDONYM, newWallet);
+        // Once the operator names a successor, only that bureau takes over.
+        vm.prank(operator);
+        participants.designateSuccessor(bureau, thirdBureau);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsentRegistry.ConsentRegistryBoundByOtherBureau.selector,
+                PSEUDONYM,
+                bureau,
+                otherBureau
+            )
+        );
+        vm.prank(otherBureau);
+        consents.bindWallet(PSEUDONYM, newWallet);
+        vm.prank(thirdBureau);
+        consents.bindWallet(PSEUDONYM, newWallet);
+        (, address boundBy) = consents.bindingOf(PSEUDONYM);
+        vm.assertEq(boundBy, thirdBureau, "successor");
+    }
+
+    function _removeBureauWithSuccessor(address successor) internal {
+        vm.startPrank(operator);
+        participants.removeParticipant(bureau);
+        participants.designateSuccessor(bureau, successor);
+        vm.stopPrank();
     }
 
     function test_grant_revertsWhenPseudonymUnbound() public {
@@ -995,18 +1131,79 @@ contract ConsentRegistryTest is Fixture {
         terms.scopes = uint32(bound(grantedScopes, 1, ConsentVocabulary.ALL_SCOPES));
         terms.purposes = ConsentVocabulary.PURPOSE_CLAIM | ConsentVocabulary.PURPOSE_UNDERWRITING;
         _grantAs(patient, terms);
-        uint32 scope = uint32(bound(askedScopes, 1, ConsentVocabulary.ALL_SCOPES));
-        uint32 purpose = uint32(bound(askedPurposes, 1, ConsentVocabulary.ALL_PURPOSES));
+        uint32 scope = uint32(bound(askedScopes, 0, ConsentVocabulary.ALL_SCOPES));
+        uint32 purpose = uint32(bound(askedPurposes, 0, ConsentVocabulary.ALL_PURPOSES));
 
-        IConsentRegistry.PermissionStatus expected = scope & terms.scopes != scope
+        IConsentRegistry.PermissionStatus expected = scope == 0 || scope & terms.scopes != scope
             ? IConsentRegistry.PermissionStatus.ScopeNotCovered
-            : purpose & terms.purposes != purpose
+            : purpose == 0 || purpose & terms.purposes != purpose
                 ? IConsentRegistry.PermissionStatus.PurposeNotCovered
                 : IConsentRegistry.PermissionStatus.Permitted;
         vm.assertEq(
             uint256(consents.permissionOf(PSEUDONYM, insurerA, scope, purpose)),
             uint256(expected),
             "status"
+        );
+    }
+
+    function test_permissionOf_emptyScopeOrPurposeNeverPermitted() public {
+        _grantAs(patient, _claimTerms(PSEUDONYM, insurerA));
+        vm.assertEq(
+            uint256(consents.permissionOf(PSEUDONYM, insurerA, 0, CLAIM)),
+            uint256(IConsentRegistry.PermissionStatus.ScopeNotCovered),
+            "empty scope"
+        );
+        vm.assertEq(
+            uint256(consents.permissionOf(PSEUDONYM, insurerA, SUMMARY, 0)),
+            uint256(IConsentRegistry.PermissionStatus.PurposeNotCovered),
+            "empty purpose"
+        );
+        vm.assertEq(
+            uint256(consents.permissionOf(PSEUDONYM, insurerA, 0, 0)),
+            uint256(IConsentRegistry.PermissionStatus.ScopeNotCovered),
+            "both empty: scope reported first"
+        );
+        vm.assertFalse(consents.isPermitted(PSEUDONYM, insurerA, 0, CLAIM), "isPermitted scope");
+        vm.assertFalse(consents.isPermitted(PSEUDONYM, insurerA, SUMMARY, 0), "isPermitted purp");
+        vm.assertTrue(consents.isPermitted(PSEUDONYM, insurerA, SUMMARY, CLAIM), "the real ask");
+    }
+
+    function test_permissionOf_emptyAskWithoutConsentIsNoConsent() public view {
+        vm.assertEq(
+            uint256(consents.permissionOf(PSEUDONYM, insurerA, 0, 0)),
+            uint256(IConsentRegistry.PermissionStatus.NoConsent),
+            "the consent is looked at first"
+        );
+    }
+
+    function testFuzz_permissionOf_emptyScopeOrPurposeNeverPermitted(
+        uint32 grantedScopes,
+        uint32 grantedPurposes,
+        uint32 askedScopes,
+        uint32 askedPurposes
+    ) public {
+        IConsentRegistry.ConsentTerms memory terms = _claimTerms(PSEUDONYM, insurerA);
+        terms.scopes = uint32(bound(grantedScopes, 1, ConsentVocabulary.ALL_SCOPES));
+        terms.purposes = uint32(bound(grantedPurposes, 1, ConsentVocabulary.ALL_PURPOSES));
+        _grantAs(patient, terms);
+        // An empty scope is refused whatever purpose comes with it...
+        vm.assertEq(
+            uint256(consents.permissionOf(PSEUDONYM, insurerA, 0, askedPurposes)),
+            uint256(IConsentRegistry.PermissionStatus.ScopeNotCovered),
+            "empty scope"
+        );
+        // ...and an empty purpose even with a covered scope (any non-empty subset of the grant).
+        uint32 scope = askedScopes & terms.scopes;
+        if (scope == 0) scope = terms.scopes;
+        vm.assertEq(
+            uint256(consents.permissionOf(PSEUDONYM, insurerA, scope, 0)),
+            uint256(IConsentRegistry.PermissionStatus.PurposeNotCovered),
+            "empty purpose"
+        );
+        vm.assertFalse(consents.isPermitted(PSEUDONYM, insurerA, 0, askedPurposes), "scope 0");
+        vm.assertFalse(consents.isPermitted(PSEUDONYM, insurerA, scope, 0), "purpose 0");
+        vm.assertTrue(
+            consents.isPermitted(PSEUDONYM, insurerA, terms.scopes, terms.purposes), "the grant"
         );
     }
 

@@ -133,6 +133,50 @@ contract ParticipantsTest is Fixture {
                                 REMOVE
     //////////////////////////////////////////////////////////////*/
 
+    event SuccessorDesignated(address indexed removedBureau, address indexed successor);
+
+    function test_designateSuccessor_namesTheBureauThatTakesOver() public {
+        vm.startPrank(operator);
+        participants.removeParticipant(bureau);
+        vm.expectEmit(true, true, true, true, address(participants));
+        emit SuccessorDesignated(bureau, otherBureau);
+        participants.designateSuccessor(bureau, otherBureau);
+        vm.stopPrank();
+        vm.assertEq(participants.successorOf(bureau), otherBureau, "successor");
+    }
+
+    function test_designateSuccessor_revertsWhenBureauStillActive() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IParticipants.ParticipantsInvalidSuccession.selector, bureau, otherBureau
+            )
+        );
+        vm.prank(operator);
+        participants.designateSuccessor(bureau, otherBureau);
+    }
+
+    function test_designateSuccessor_revertsWhenSuccessorNotAnActiveBureau() public {
+        vm.startPrank(operator);
+        participants.removeParticipant(bureau);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IParticipants.ParticipantsInvalidSuccession.selector, bureau, insurerA
+            )
+        );
+        participants.designateSuccessor(bureau, insurerA);
+        vm.stopPrank();
+    }
+
+    function test_designateSuccessor_revertsWhenCallerNotOperator() public {
+        vm.prank(operator);
+        participants.removeParticipant(bureau);
+        vm.expectRevert(
+            abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, otherBureau)
+        );
+        vm.prank(otherBureau);
+        participants.designateSuccessor(bureau, otherBureau);
+    }
+
     function test_removeParticipant_deactivatesInsurer() public {
         vm.warp(T0 + 10 days);
         vm.expectEmit(true, false, false, true, address(participants));

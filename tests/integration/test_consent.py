@@ -246,12 +246,16 @@ def test_a_new_grant_replaces_and_a_revoked_consent_never_returns(network: Netwo
     )
 
 
-def test_a_removed_bureaus_pseudonyms_can_be_taken_over(network: Network) -> None:
+def test_a_removed_bureaus_pseudonyms_pass_to_its_designated_successor(network: Network) -> None:
     bind_patient(network)
     participants = network.registries(network.operator).participants
     participants.register_bureau(network.outsider.address, "Successor", "http://successor")
     participants.remove(network.bureau.address)
     successor = network.registries(network.outsider).consents
+    with pytest.raises(ConsentRegistryBoundByOtherBureau):
+        successor.bind_wallet(PSEUDONYM, network.outsider.address)  # not designated yet
+    participants.designate_successor(network.bureau.address, network.outsider.address)
+    assert participants.successor_of(network.bureau.address) == network.outsider.address
     successor.bind_wallet(PSEUDONYM, network.outsider.address)
     assert successor.binding_of(PSEUDONYM) == (network.outsider.address, network.outsider.address)
 

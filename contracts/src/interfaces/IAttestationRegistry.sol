@@ -10,9 +10,9 @@ pragma solidity ^0.8.24;
 /// A settlement leaf is `(bytes32 settlementId, bytes32 pseudonym, bytes32 recordCommitment,
 /// uint256 claimCeilingFen)`. A settlement id starts with the committing bureau's address (20
 /// bytes, then 12 bytes of the bureau's own numbering), so no bureau can claim, supersede or
-/// crowd out another bureau's settlements by reusing its ids. A correction (refund or reversal) is a new settlement that the
-/// bureau marks as superseding the old one; claims against a superseded settlement are refused
-/// and existing ones must be reversed.
+/// crowd out another bureau's settlements by reusing its ids. A correction (refund or reversal)
+/// is a new settlement that the bureau marks as superseding the old one; claims against a
+/// superseded settlement are refused and existing ones must be reversed.
 interface IAttestationRegistry {
     /// @notice What a batch commits to.
     enum BatchKind {

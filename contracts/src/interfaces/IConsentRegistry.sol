@@ -106,7 +106,8 @@ interface IConsentRegistry {
 
     /// @notice Bind (or, after key loss, rebind) `pseudonym` to `wallet`. Active bureau only;
     /// a rebinding must come from the bureau that made the binding, unless that bureau has been
-    /// removed from the network, in which case the rebinding bureau takes the pseudonym over.
+    /// removed from the network and the operator designated the caller as its successor, who
+    /// then takes the pseudonym over (`IParticipants.designateSuccessor`).
     function bindWallet(bytes32 pseudonym, address wallet) external;
 
     /// @notice Grant consent as the pseudonym's wallet. Uses the subject's next nonce.

@@ -42,6 +42,8 @@ interface IParticipants {
     error ParticipantsNotActive(address account);
     /// @notice Ensure that only an active insurer has an encryption key rotated.
     error ParticipantsNotInsurer(address account, Role role);
+    /// @notice Ensure that a successor is named only for a removed bureau, and is an active bureau.
+    error ParticipantsInvalidSuccession(address removedBureau, address successor);
     /// @notice Ensure that only the participant itself or the operator changes its details.
     error ParticipantsUnauthorized(address caller, address account);
 
@@ -55,6 +57,8 @@ interface IParticipants {
     event ParticipantRemoved(address indexed account, Role role);
     /// @notice An insurer's encryption key was replaced.
     event EncryptionKeyRotated(address indexed insurer, bytes32 previousKey, bytes32 newKey);
+    /// @notice The operator named the bureau that takes over a removed bureau's pseudonyms.
+    event SuccessorDesignated(address indexed removedBureau, address indexed successor);
     /// @notice A participant's node moved to a new endpoint.
     event EndpointUpdated(address indexed account, string endpoint);
 
@@ -72,6 +76,10 @@ interface IParticipants {
     /// @notice Remove a participant for good. Operator only.
     function removeParticipant(address account) external;
 
+    /// @notice Name the active bureau that may take over a removed bureau's wallet bindings
+    /// (its patients stay reachable). Operator only; may be changed while no takeover happened.
+    function designateSuccessor(address removedBureau, address successor) external;
+
     /// @notice Replace an insurer's encryption key. The insurer itself or the operator.
     function rotateEncryptionKey(address insurer, bytes32 newKey) external;
 
@@ -83,6 +91,9 @@ interface IParticipants {
 
     /// @notice Whether `account` is a registered, active insurer.
     function isActiveInsurer(address account) external view returns (bool);
+
+    /// @notice The bureau designated to take over `removedBureau`'s bindings (zero if none).
+    function successorOf(address removedBureau) external view returns (address);
 
     /// @notice The full record of `account` (role None if never registered).
     function participant(address account) external view returns (Participant memory);

@@ -10,11 +10,15 @@ import {BaseTest} from "../utils/BaseTest.sol";
 import {Merkle} from "../utils/Merkle.sol";
 
 /// @title Drives ClaimRegistry with random claims, batched claims, reversals and supersessions
-/// over one committed settlement batch, keeping the running total the contract must match.
+/// over one committed settlement batch, keeping the running total the contract must match; and
+/// has another bureau reuse the batch's settlement ids, which must never take effect.
 contract ClaimHandler is BaseTest {
+    bytes32 internal constant RULES = keccak256("invariant rules");
+
     ClaimRegistry internal immutable claims;
     AttestationRegistry internal immutable attestations;
     address internal immutable bureau;
+    address internal immutable otherBureau;
 
     IAttestationRegistry.SettlementLeaf[] internal _leaves;
     bytes32[] internal _tree;
@@ -28,22 +32,33 @@ contract ClaimHandler is BaseTest {
     bool public claimOnSupersededAccepted;
     /// @notice Set if a refusal for the ceiling happened while the ghost says the claim fitted.
     bool public ceilingRefusedWrongly;
+    /// @notice Set if a claim proving another bureau's batch was accepted for one of our ids.
+    bool public foreignClaimAccepted;
+    /// @notice Set if another bureau superseded one of our settlements.
+    bool public foreignSupersessionAccepted;
+    /// @notice Set if another bureau's attempt was refused for any reason but the foreign id.
+    bool public foreignRefusedOtherwise;
 
     uint256 public acceptedClaims;
     uint256 public refusedClaims;
     uint256 public reversals;
     uint256 public supersessions;
+    uint256 public foreignRefusals;
+    /// @dev Makes every rogue batch's root new.
+    uint256 internal _rogueNonce;
 
     constructor(
         ClaimRegistry claims_,
         AttestationRegistry attestations_,
         address bureau_,
+        address otherBureau_,
         address[] memory insurers_,
         IAttestationRegistry.SettlementLeaf[] memory leaves_
     ) {
         claims = claims_;
         attestations = attestations_;
         bureau = bureau_;
+        otherBureau = otherBureau_;
         _insurers = insurers_;
         bytes32[] memory hashes = new bytes32[](leaves_.length);
         for (uint256 i = 0; i < leaves_.length; ++i) {
@@ -154,6 +169,72 @@ contract ClaimHandler is BaseTest {
         } catch {}
     }
 
+    /// @notice Another bureau commits one of our ids with an inflated ceiling and an insurer
+    /// claims through it: refused, whatever the amount.
+    function claimThroughForeignBatch(uint256 insurerSeed, uint256 leafSeed, uint256 amountSeed)
+        external
+    {
+        address insurer = _insurers[bound(insurerSeed, 0, _insurers.length - 1)];
+        // A copy of the genuine leaf (read from storage) with an inflated ceiling.
+        IAttestationRegistry.SettlementLeaf memory rogue =
+            _leaves[bound(leafSeed, 0, _leaves.length - 1)];
+        rogue.claimCeilingFen = 10 * rogue.claimCeilingFen + 1;
+        rogue.recordCommitment = keccak256(abi.encode("rogue record", ++_rogueNonce));
+        bytes32 rogueRoot = Merkle.settlementLeafHash(rogue); // a one-leaf tree
+        vm.prank(otherBureau);
+        attestations.commitBatch(
+            uint8(IAttestationRegistry.BatchKind.Settlement), rogueRoot, 1, RULES
+        );
+        IClaimRegistry.ClaimRequest memory request = IClaimRegistry.ClaimRequest({
+            root: rogueRoot,
+            leaf: rogue,
+            proof: new bytes32[](0),
+            amountFen: bound(amountSeed, 1, rogue.claimCeilingFen)
+        });
+        vm.prank(insurer);
+        try claims.recordClaim(request) {
+            foreignClaimAccepted = true;
+        } catch (bytes memory reason) {
+            _foreignRefused(reason, IClaimRegistry.ClaimRegistryForeignSettlementId.selector);
+        }
+    }
+
+    /// @notice Another bureau commits one of our ids next to a "correction" of its own and
+    /// supersedes it: refused.
+    function supersedeThroughForeignBatch(uint256 leafSeed) external {
+        IAttestationRegistry.SettlementLeaf memory genuine =
+            _leaves[bound(leafSeed, 0, _leaves.length - 1)];
+        IAttestationRegistry.SettlementLeaf memory correction = IAttestationRegistry.SettlementLeaf({
+            settlementId: bytes32(bytes20(otherBureau)) | bytes32(++_rogueNonce & type(uint96).max),
+            pseudonym: genuine.pseudonym,
+            recordCommitment: genuine.recordCommitment,
+            claimCeilingFen: genuine.claimCeilingFen
+        });
+        bytes32[] memory hashes = new bytes32[](2);
+        hashes[0] = Merkle.settlementLeafHash(genuine);
+        hashes[1] = Merkle.settlementLeafHash(correction);
+        bytes32[] memory rogueTree = Merkle.build(hashes);
+        vm.startPrank(otherBureau);
+        attestations.commitBatch(
+            uint8(IAttestationRegistry.BatchKind.Settlement), rogueTree[0], 2, RULES
+        );
+        try attestations.supersedeSettlement(
+            rogueTree[0],
+            genuine,
+            Merkle.proof(rogueTree, hashes[0]),
+            rogueTree[0],
+            correction,
+            Merkle.proof(rogueTree, hashes[1])
+        ) {
+            foreignSupersessionAccepted = true;
+        } catch (bytes memory reason) {
+            _foreignRefused(
+                reason, IAttestationRegistry.AttestationRegistryForeignSettlementId.selector
+            );
+        }
+        vm.stopPrank();
+    }
+
     /*//////////////////////////////////////////////////////////////
                                INTERNALS
     //////////////////////////////////////////////////////////////*/
@@ -178,6 +259,12 @@ contract ClaimHandler is BaseTest {
         ghostActiveFen[settlementId] += amount;
         ghostClaimFen[settlementId][insurer] = amount;
         ++acceptedClaims;
+    }
+
+    function _foreignRefused(bytes memory reason, bytes4 expected) internal {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (bytes4(reason) == expected) ++foreignRefusals; // the selector: truncation intended
+        else foreignRefusedOtherwise = true;
     }
 
     function _refused(

@@ -41,12 +41,12 @@ contract ClaimRegistryInvariantTest is Fixture {
         uint256[6] memory ceilings = [uint256(1_000), 5_000, 20_000, 300, 80_000, 1];
         for (uint256 i = 0; i < leaves.length; ++i) {
             leaves[i] = _leaf(
-                keccak256(abi.encode("invariant settlement", i)),
+                _scoped(bureau, keccak256(abi.encode("invariant settlement", i))),
                 i % 2 == 0 ? PSEUDONYM : OTHER_PSEUDONYM,
                 ceilings[i]
             );
         }
-        handler = new ClaimHandler(claims, attestations, bureau, insurers, leaves);
+        handler = new ClaimHandler(claims, attestations, bureau, otherBureau, insurers, leaves);
         bytes32 root = handler.root();
         vm.prank(bureau);
         attestations.commitBatch(
@@ -60,11 +60,13 @@ contract ClaimRegistryInvariantTest is Fixture {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory selectors = new bytes4[](4);
+        bytes4[] memory selectors = new bytes4[](6);
         selectors[0] = ClaimHandler.recordClaim.selector;
         selectors[1] = ClaimHandler.recordClaims.selector;
         selectors[2] = ClaimHandler.reverseClaim.selector;
         selectors[3] = ClaimHandler.supersede.selector;
+        selectors[4] = ClaimHandler.claimThroughForeignBatch.selector;
+        selectors[5] = ClaimHandler.supersedeThroughForeignBatch.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: selectors});
     }
@@ -102,5 +104,40 @@ contract ClaimRegistryInvariantTest is Fixture {
     function invariant_refusalsAndAcceptancesAreJustified() public view {
         vm.assertFalse(handler.claimOnSupersededAccepted(), "claim on superseded settlement");
         vm.assertFalse(handler.ceilingRefusedWrongly(), "fitting claim refused for the ceiling");
+    }
+
+    /// @notice Another bureau reusing the settlement ids neither claims nor supersedes through
+    /// them, and is refused for exactly that reason.
+    function invariant_otherBureauNeverActsOnTheSettlements() public view {
+        vm.assertFalse(handler.foreignClaimAccepted(), "claim through a foreign batch");
+        vm.assertFalse(handler.foreignSupersessionAccepted(), "foreign supersession");
+        vm.assertFalse(handler.foreignRefusedOtherwise(), "refused, but not for the foreign id");
+        for (uint256 i = 0; i < handler.leafCount(); ++i) {
+            bytes32 superseding = attestations.supersededBy(handler.leafAt(i).settlementId);
+            vm.assertTrue(
+                superseding == bytes32(0) || attestations.bureauOf(superseding) == bureau,
+                "superseded by another bureau's settlement"
+            );
+        }
+    }
+
+    /// @notice Every handler action can take effect: none is refused by construction (as every
+    /// claim was while the settlement ids were not bureau-scoped), so the invariants above are
+    /// checked on claimed, reversed and superseded settlements.
+    function test_handler_everyActionTakesEffect() public {
+        handler.recordClaim(0, 0, 1); // insurerA claims 1 fen on leaf 0 (PSEUDONYM)
+        handler.recordClaims(1, 0, 2, 1); // insurerB claims leaves 0 and 2
+        vm.assertEq(handler.acceptedClaims(), 3, "claims accepted");
+        handler.reverseClaim(0, 0, 0); // insurerA reverses its own claim
+        vm.assertEq(handler.reversals(), 1, "reversal");
+        handler.supersede(0, 2); // leaf 0 -> leaf 2 (same pseudonym)
+        vm.assertEq(handler.supersessions(), 1, "supersession");
+        handler.claimThroughForeignBatch(0, 2, 1);
+        handler.supersedeThroughForeignBatch(2);
+        vm.assertEq(handler.foreignRefusals(), 2, "foreign attempts refused for the id");
+        invariant_activeClaimsWithinCeilingAndEqualGhostSum();
+        invariant_claimRecordsMatchGhost();
+        invariant_refusalsAndAcceptancesAreJustified();
+        invariant_otherBureauNeverActsOnTheSettlements();
     }
 }

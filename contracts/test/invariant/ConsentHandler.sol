@@ -8,13 +8,16 @@ import {IConsentRegistry} from "../../src/interfaces/IConsentRegistry.sol";
 
 import {BaseTest} from "../utils/BaseTest.sol";
 
-/// @title Drives ConsentRegistry with grants, signed grants, revocations, replays, rebinding,
-/// insurer removal and the passing of time, keeping ghost records of what must hold.
+/// @title Drives ConsentRegistry with grants, signed grants, revocations, replays, rebinding
+/// (by either of two bureaus), removal of an insurer and of a bureau, and the passing of time,
+/// keeping ghost records of what must hold.
 contract ConsentHandler is BaseTest {
     ConsentRegistry internal immutable consents;
     Participants internal immutable participants;
-    address internal immutable bureau;
     address internal immutable operator;
+    /// @dev Two bureaus: `_bureaus[0]` bound every pseudonym and may be removed; `_bureaus[1]`
+    /// stays, so it can take over what the removed one bound.
+    address[2] internal _bureaus;
 
     bytes32[] internal _pseudonyms;
     address[] internal _insurers;
@@ -30,6 +33,13 @@ contract ConsentHandler is BaseTest {
     bool public nonceDecreased;
     /// @notice Set if a used grant signature was ever accepted again.
     bool public replayAccepted;
+    /// @notice The bureau each pseudonym must be bound by.
+    mapping(bytes32 pseudonym => address bureau) public ghostBindingBureau;
+    /// @notice Set if a bureau rebound a pseudonym that another, active bureau holds.
+    bool public rebindWronglyAccepted;
+    /// @notice Set if an active bureau was refused a pseudonym it holds or that a removed bureau
+    /// held.
+    bool public rebindWronglyRefused;
 
     /// @dev The last accepted signed grant, replayed by `replayLastSignedGrant`.
     IConsentRegistry.ConsentTerms internal _lastTerms;
@@ -39,11 +49,13 @@ contract ConsentHandler is BaseTest {
 
     uint256 public grants;
     uint256 public revocations;
+    uint256 public rebinds;
+    uint256 public takeovers;
 
     constructor(
         ConsentRegistry consents_,
         Participants participants_,
-        address bureau_,
+        address[2] memory bureaus_,
         address operator_,
         bytes32[] memory pseudonyms_,
         uint256[] memory walletKeys_,
@@ -51,12 +63,13 @@ contract ConsentHandler is BaseTest {
     ) {
         consents = consents_;
         participants = participants_;
-        bureau = bureau_;
+        _bureaus = bureaus_;
         operator = operator_;
         _pseudonyms = pseudonyms_;
         _insurers = insurers_;
         for (uint256 i = 0; i < pseudonyms_.length; ++i) {
             _walletKey[pseudonyms_[i]] = walletKeys_[i];
+            ghostBindingBureau[pseudonyms_[i]] = bureaus_[0];
         }
     }
 
@@ -66,6 +79,15 @@ contract ConsentHandler is BaseTest {
 
     function pseudonymAt(uint256 index) external view returns (bytes32) {
         return _pseudonyms[index];
+    }
+
+    /// @notice The wallet each pseudonym must be bound to.
+    function walletOf(bytes32 pseudonym) external view returns (address) {
+        return vm.addr(_walletKey[pseudonym]);
+    }
+
+    function bureauAt(uint256 index) external view returns (address) {
+        return _bureaus[index];
     }
 
     function insurerCount() external view returns (uint256) {
@@ -141,13 +163,37 @@ contract ConsentHandler is BaseTest {
         _observeNonces();
     }
 
-    function rebind(uint256 pSeed, uint256 keySeed) external {
+    /// @notice A bureau rebinds a pseudonym to a new wallet (key loss): allowed for an active
+    /// bureau if it holds the pseudonym, or if the bureau holding it has been removed and the
+    /// operator designated this bureau as its successor (takeover).
+    function rebind(uint256 pSeed, uint256 keySeed, bool byOther) external {
         bytes32 pseudonym = _pseudonyms[bound(pSeed, 0, _pseudonyms.length - 1)];
         uint256 key = bound(keySeed, 1, 1_000_000);
-        vm.prank(bureau);
-        consents.bindWallet(pseudonym, vm.addr(key));
-        _walletKey[pseudonym] = key;
+        address by = _bureaus[byOther ? 1 : 0];
+        address holder = ghostBindingBureau[pseudonym];
+        bool allowed = participants.isActiveBureau(by)
+            && (holder == by
+                || (!participants.isActiveBureau(holder) && participants.successorOf(holder) == by));
+        vm.prank(by);
+        try consents.bindWallet(pseudonym, vm.addr(key)) {
+            if (!allowed) rebindWronglyAccepted = true;
+            if (holder != by) ++takeovers;
+            ghostBindingBureau[pseudonym] = by;
+            _walletKey[pseudonym] = key;
+            ++rebinds;
+        } catch {
+            if (allowed) rebindWronglyRefused = true;
+        }
         _observeNonces();
+    }
+
+    /// @notice The operator removes the first bureau (about one call in four asks for it).
+    function removeFirstBureau(uint256 seed) external {
+        if (seed % 4 != 0 || !participants.isActiveBureau(_bureaus[0])) return;
+        vm.startPrank(operator);
+        participants.removeParticipant(_bureaus[0]);
+        participants.designateSuccessor(_bureaus[0], _bureaus[1]);
+        vm.stopPrank();
     }
 
     function removeLastInsurer() external {

@@ -13,7 +13,8 @@ struct FuzzSelector {
     bytes4[] selectors;
 }
 
-/// @title A revoked consent never permits; nonces only grow; a used signature never works again.
+/// @title A revoked consent never permits; nonces only grow; a used signature never works again;
+/// an empty ask is never permitted; a pseudonym is bound by its bureau until that one leaves.
 contract ConsentRegistryInvariantTest is Fixture {
     ConsentHandler internal handler;
 
@@ -38,7 +39,7 @@ contract ConsentRegistryInvariantTest is Fixture {
         participants.registerInsurer(insurers[2], "Removable", KEY_B, "https://r.example");
 
         handler = new ConsentHandler(
-            consents, participants, bureau, operator, pseudonyms, keys, insurers
+            consents, participants, [bureau, otherBureau], operator, pseudonyms, keys, insurers
         );
     }
 
@@ -48,7 +49,7 @@ contract ConsentRegistryInvariantTest is Fixture {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory selectors = new bytes4[](8);
+        bytes4[] memory selectors = new bytes4[](9);
         selectors[0] = ConsentHandler.grant.selector;
         selectors[1] = ConsentHandler.grantBySig.selector;
         selectors[2] = ConsentHandler.replayLastSignedGrant.selector;
@@ -57,6 +58,7 @@ contract ConsentRegistryInvariantTest is Fixture {
         selectors[5] = ConsentHandler.rebind.selector;
         selectors[6] = ConsentHandler.removeLastInsurer.selector;
         selectors[7] = ConsentHandler.warp.selector;
+        selectors[8] = ConsentHandler.removeFirstBureau.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: selectors});
     }
@@ -108,5 +110,67 @@ contract ConsentRegistryInvariantTest is Fixture {
     /// @notice A grant signature, once used, is never accepted again.
     function invariant_usedSignatureNeverAcceptedAgain() public view {
         vm.assertFalse(handler.replayAccepted(), "replayed signature accepted");
+    }
+
+    /// @notice An empty scope or purpose is never permitted, whatever was granted.
+    function invariant_emptyScopeOrPurposeNeverPermits() public view {
+        for (uint256 p = 0; p < handler.pseudonymCount(); ++p) {
+            bytes32 pseudonym = handler.pseudonymAt(p);
+            for (uint256 i = 0; i < handler.insurerCount(); ++i) {
+                address insurer = handler.insurerAt(i);
+                IConsentRegistry.ConsentState memory state = consents.consentOf(pseudonym, insurer);
+                vm.assertFalse(
+                    consents.isPermitted(pseudonym, insurer, 0, state.purposes), "empty scope"
+                );
+                vm.assertFalse(
+                    consents.isPermitted(pseudonym, insurer, state.scopes, 0), "empty purpose"
+                );
+            }
+        }
+    }
+
+    /// @notice Each pseudonym is bound to the ghost's wallet by the ghost's bureau: only the
+    /// binding bureau rebinds, and another active bureau takes over once it has been removed.
+    function invariant_bindingsFollowTheBindingBureau() public view {
+        vm.assertFalse(handler.rebindWronglyAccepted(), "rebound over an active bureau");
+        vm.assertFalse(handler.rebindWronglyRefused(), "allowed rebinding refused");
+        for (uint256 p = 0; p < handler.pseudonymCount(); ++p) {
+            bytes32 pseudonym = handler.pseudonymAt(p);
+            (address wallet, address boundBy) = consents.bindingOf(pseudonym);
+            vm.assertEq(wallet, handler.walletOf(pseudonym), "wallet != ghost");
+            vm.assertEq(boundBy, handler.ghostBindingBureau(pseudonym), "bureau != ghost");
+        }
+    }
+
+    /// @notice Every handler action can take effect, takeover included.
+    function test_handler_everyActionTakesEffect() public {
+        bytes32 pseudonym = handler.pseudonymAt(1);
+        address insurer = handler.insurerAt(2);
+        handler.grant(1, 2, 0);
+        handler.revoke(1, 2);
+        handler.grantBySig(1, 2, 0, false);
+        vm.assertEq(handler.grants(), 2, "grants");
+        handler.revokeBySig(1, 2);
+        vm.assertEq(handler.revocations(), 2, "revocations");
+        handler.replayLastSignedGrant();
+        vm.assertFalse(handler.replayAccepted(), "replay refused");
+        handler.rebind(1, 7, false); // the binding bureau rebinds
+        handler.rebind(1, 8, true); // the other bureau is refused while it is active
+        handler.removeFirstBureau(0);
+        vm.assertFalse(participants.isActiveBureau(bureau), "first bureau removed");
+        handler.rebind(1, 9, true); // ...and takes over once it is gone
+        vm.assertEq(handler.rebinds(), 2, "rebinds");
+        vm.assertEq(handler.takeovers(), 1, "takeover");
+        vm.assertEq(handler.ghostBindingBureau(pseudonym), otherBureau, "new binding bureau");
+        handler.removeLastInsurer();
+        vm.assertFalse(participants.isActiveInsurer(insurer), "insurer removed");
+        uint256 before = block.timestamp;
+        handler.warp(0);
+        vm.assertEq(block.timestamp, before + 1, "time passes");
+        invariant_revokedConsentNeverPermits();
+        invariant_noncesOnlyGrow();
+        invariant_usedSignatureNeverAcceptedAgain();
+        invariant_emptyScopeOrPurposeNeverPermits();
+        invariant_bindingsFollowTheBindingBureau();
     }
 }

@@ -24,6 +24,8 @@ abstract contract Fixture is BaseTest {
     bytes32 internal constant KEY_A = bytes32(uint256(0xA11CE));
     bytes32 internal constant KEY_B = bytes32(uint256(0xB0B));
     bytes32 internal constant RULES_V1 = keccak256("rules 2025.1");
+    /// @dev The low 12 bytes of a settlement id: the bureau's own numbering.
+    bytes32 internal constant LOCAL_ID_MASK = bytes32(uint256(type(uint96).max));
 
     bytes32 internal constant EIP712_DOMAIN_TYPEHASH = keccak256(
         "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
@@ -176,6 +178,12 @@ abstract contract Fixture is BaseTest {
     /*//////////////////////////////////////////////////////////////
                               SETTLEMENTS
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev A settlement id of `bureau_`: its address in the first 20 bytes, then the low 12
+    /// bytes of `raw` as the bureau's own number. Only such ids can be claimed or superseded.
+    function _scoped(address bureau_, bytes32 raw) internal pure returns (bytes32) {
+        return bytes32(bytes20(bureau_)) | (raw & LOCAL_ID_MASK);
+    }
 
     function _leaf(bytes32 settlementId, bytes32 pseudonym, uint256 ceilingFen)
         internal

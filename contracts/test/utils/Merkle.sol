@@ -34,6 +34,12 @@ library Merkle {
         );
     }
 
+    /// @notice keccak256(bytes.concat(keccak256(encodedLeaf))): the leaf hash of any leaf values,
+    /// given ABI-encoded (enrollment, access-log or settlement leaves alike).
+    function hashLeaf(bytes memory encodedLeaf) internal pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(encodedLeaf)));
+    }
+
     /// @notice The whole tree (root first) over already hashed leaves.
     function build(bytes32[] memory leafHashes) internal pure returns (bytes32[] memory tree) {
         uint256 n = leafHashes.length;

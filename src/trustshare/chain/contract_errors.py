@@ -490,6 +490,17 @@ class ParticipantsInvalidEncryptionKey(ContractRevert):
     encryptionKey: bytes
 
 
+class ParticipantsInvalidSuccession(ContractRevert):
+    """Ensure that a successor is named only for a removed bureau, and is an active bureau."""
+
+    signature: ClassVar[str] = "ParticipantsInvalidSuccession(address,address)"
+    selector: ClassVar[bytes] = bytes.fromhex("fba28c7c")
+    field_names: ClassVar[tuple[str, ...]] = ("removedBureau", "successor")
+    field_types: ClassVar[tuple[str, ...]] = ("address", "address")
+    removedBureau: str
+    successor: str
+
+
 class ParticipantsNotActive(ContractRevert):
     """Ensure that the participant acted on is registered and active."""
 
@@ -586,6 +597,7 @@ ERRORS_BY_SELECTOR: dict[bytes, type[ContractRevert]] = {
     OwnableUnauthorizedAccount.selector: OwnableUnauthorizedAccount,
     ParticipantsAlreadyRegistered.selector: ParticipantsAlreadyRegistered,
     ParticipantsInvalidEncryptionKey.selector: ParticipantsInvalidEncryptionKey,
+    ParticipantsInvalidSuccession.selector: ParticipantsInvalidSuccession,
     ParticipantsNotActive.selector: ParticipantsNotActive,
     ParticipantsNotInsurer.selector: ParticipantsNotInsurer,
     ParticipantsUnauthorized.selector: ParticipantsUnauthorized,

@@ -52,6 +52,15 @@ class ParticipantsClient(RegistryClient):
         """Remove a participant for good (operator only)."""
         return self._send(self.contract.functions.removeParticipant(account))
 
+    def designate_successor(self, removed_bureau: str, successor: str) -> TxOutcome:
+        """Name the active bureau that takes over a removed bureau's bindings (operator only)."""
+        return self._send(self.contract.functions.designateSuccessor(removed_bureau, successor))
+
+    def successor_of(self, removed_bureau: str) -> str | None:
+        """The bureau designated to take over ``removed_bureau``'s bindings, or None."""
+        successor = str(self._call(self.contract.functions.successorOf(removed_bureau)))
+        return None if int(successor, 16) == 0 else successor
+
     def rotate_encryption_key(self, insurer: str, new_key: bytes) -> TxOutcome:
         """Replace an insurer's X25519 key (the insurer itself or the operator)."""
         return self._send(self.contract.functions.rotateEncryptionKey(insurer, new_key))
