@@ -1,0 +1,1 @@
+"""What the bureau and insurer nodes share: API errors, signed requests, idempotency."""
