@@ -1,1 +1,1 @@
-"""The bureau node's HTTP API: one router per audience (hospitals, insurers, patients, operators)."""
+"""The bureau node's HTTP API: one router per audience (hospitals, insurers, patients)."""
