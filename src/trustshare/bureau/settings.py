@@ -35,6 +35,9 @@ class BureauSettings(BaseSettings):
     hospital_tokens: dict[str, SecretStr] = Field(
         default_factory=dict, description="hospital name → bearer token for the hospital API"
     )
+    operator_token: SecretStr | None = Field(
+        default=None, description="bearer token for operator endpoints (binding, ingestion)"
+    )
     batch_max_leaves: int = Field(default=10_000, ge=1, le=2**20)
     batch_max_wait_ms: int = Field(default=2_000, ge=0)
     publisher_poll_ms: int = Field(default=200, ge=10)

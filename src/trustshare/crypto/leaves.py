@@ -106,3 +106,12 @@ def _address_bytes(address: str) -> bytes:
     if not is_address(address):
         raise MerkleInputError(f"{address!r} is not an address")
     return bytes.fromhex(to_checksum_address(address)[2:])
+
+
+# -- other batch kinds ----------------------------------------------------------------------
+
+ENROLLMENT_LEAF_ENCODING: tuple[str, ...] = ("bytes32", "bytes32", "bytes32")
+"""ABI types of an ENROLLMENT leaf: (enrollmentId, pseudonym, recordCommitment)."""
+
+ACCESS_LOG_LEAF_ENCODING: tuple[str, ...] = ("uint256", "bytes32", "bytes32")
+"""ABI types of an ACCESS_LOG leaf: (entry number, pseudonym or zero, entry hash)."""
