@@ -9,9 +9,13 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 FORGE := ../node_modules/.bin/forge
 
-.PHONY: setup test demo bench lint typecheck forge slither pytest artifacts clean
+.PHONY: setup postgres test demo bench lint typecheck forge slither pytest artifacts clean
 
-setup: $(PY_STAMP) $(NODE_STAMP)
+setup: $(PY_STAMP) $(NODE_STAMP) postgres
+
+# Debian's PostgreSQL server, from which the tests start a throwaway one (no-op once installed).
+postgres:
+	@scripts/ensure_postgres.sh
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -12,18 +12,19 @@ from pydantic import SecretStr
 from trustshare.bureau.app import create_app
 from trustshare.bureau.context import BureauContext
 from trustshare.bureau.settings import BureauSettings
-from trustshare.storage.models import Base
+from trustshare.storage.migrate import upgrade
 
 from ..conftest import Network
+from ..postgres import DATABASE_BACKENDS, fresh_database_url
 
 PSEUDONYM_KEY_HEX = "5e" * 32
 HOSPITAL_TOKEN = "hospital-token-for-tests-only-0123456789"
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """A fresh, empty database (SQLite file); extended to PostgreSQL by the storage fixtures."""
-    return f"sqlite:///{tmp_path / 'bureau.db'}"
+@pytest.fixture(params=DATABASE_BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database: a SQLite file, or a new database on the test PostgreSQL server."""
+    return fresh_database_url(request, tmp_path)
 
 
 @pytest.fixture
@@ -44,8 +45,8 @@ def bureau_settings(network: Network, database_url: str, tmp_path: Path) -> Bure
 
 @pytest.fixture
 def bureau_context(bureau_settings: BureauSettings) -> Iterator[BureauContext]:
+    upgrade(bureau_settings.database_url)
     context = BureauContext.from_settings(bureau_settings)
-    Base.metadata.create_all(context.engine)
     yield context
     context.engine.dispose()
 

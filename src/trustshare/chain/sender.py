@@ -17,7 +17,12 @@ from eth_typing import HexStr
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound
+from web3.exceptions import (
+    ContractLogicError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3RPCError,
+)
 from web3.types import TxParams, TxReceipt, Wei
 
 from trustshare.chain.contract_errors import ERRORS_BY_SELECTOR
@@ -148,7 +153,7 @@ class TransactionSender:
     def _broadcast(self, raw: str, tx_hash: str) -> None:
         try:
             self.w3.eth.send_raw_transaction(HexStr(raw))
-        except ValueError as exc:
+        except (ValueError, Web3RPCError) as exc:  # web3 7 reports RPC errors as Web3RPCError
             message = str(exc).lower()
             if "already known" in message or "already imported" in message:
                 return  # the node has it already: a re-broadcast after a restart

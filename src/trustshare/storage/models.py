@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     BigInteger,
     DateTime,
+    Dialect,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
     String,
     Text,
-    UniqueConstraint,
+    TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -25,6 +26,32 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 def utc_now() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware instant stored in UTC and read back in UTC, on every backend.
+
+    SQLite has no timezone type: SQLAlchemy writes the wall-clock time without its offset and
+    reads it back naive. Normalising to UTC on the way in keeps instants (and their text order,
+    which range queries on SQLite rely on) right; naive datetimes are refused.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes; store aware ones in UTC."""
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """An aware UTC datetime, whether the backend kept the offset or not."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -49,8 +76,8 @@ class Batch(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     tx_hash: Mapped[str | None] = mapped_column(String(66))
     block_number: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-    committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    committed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class SettlementRow(Base):
@@ -81,7 +108,7 @@ class SettlementRow(Base):
     rules_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
     leaf_index: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
     __table_args__ = (Index("ix_settlements_batch", "batch_id", "id"),)
 
@@ -99,7 +126,7 @@ class EnrollmentRow(Base):
     record_commitment: Mapped[bytes] = mapped_column(LargeBinary(32))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
     leaf_index: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
     __table_args__ = (Index("ix_enrollments_batch", "batch_id", "id"),)
 
@@ -112,7 +139,7 @@ class WalletBinding(Base):
     pseudonym: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     wallet: Mapped[str] = mapped_column(String(42), index=True)
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
-    bound_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    bound_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
 
 class OutboxEntry(Base):
@@ -137,10 +164,8 @@ class OutboxEntry(Base):
     error: Mapped[str | None] = mapped_column(Text)
     block_number: Mapped[int | None] = mapped_column(BigInteger)
     gas_used: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utc_now, onupdate=utc_now
-    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now, onupdate=utc_now)
 
 
 class IdempotencyRecord(Base):
@@ -154,7 +179,7 @@ class IdempotencyRecord(Base):
     status: Mapped[str] = mapped_column(String(16), default="in_flight")
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
 
 class AccessLogEntry(Base):
@@ -163,7 +188,7 @@ class AccessLogEntry(Base):
     __tablename__ = "access_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     insurer: Mapped[str] = mapped_column(String(42), index=True)
     pseudonym: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
     record_type: Mapped[str] = mapped_column(String(16))
@@ -187,6 +212,4 @@ class SeenNonce(Base):
 
     signer: Mapped[str] = mapped_column(String(42), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
-    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
-
-    __table_args__ = (UniqueConstraint("signer", "nonce", name="uq_seen_nonce"),)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now, index=True)

@@ -1,0 +1,116 @@
+"""Repository queries of record release: seen nonces, the access log, records and their batches.
+
+Every query here reads one record, one batch or one page of one patient's log: cost per request
+does not grow with the size of the history.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from trustshare.storage.models import (
+    AccessLogEntry,
+    Batch,
+    EnrollmentRow,
+    OutboxEntry,
+    SeenNonce,
+    SettlementRow,
+)
+
+
+class SeenNonceStore:
+    """Single-use nonces of signed requests, each use in its own short transaction.
+
+    Spending a nonce commits at once, whatever the request then does: a request that fails
+    later cannot be replayed either. Concurrent uses of one nonce are settled by the primary
+    key (signer, nonce): exactly one commit succeeds.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        """Use sessions from ``sessions`` (one per call)."""
+        self._sessions = sessions
+
+    def use(self, signer: str, nonce: str, *, now: float, keep_seconds: float) -> bool:
+        """Record ``nonce`` for ``signer``; False if already used. Forgets entries past keeping."""
+        seen_at = datetime.fromtimestamp(now, UTC)
+        session = self._sessions()
+        try:
+            already = session.get(SeenNonce, (signer, nonce))
+            if already is not None:
+                return False
+            session.execute(
+                delete(SeenNonce).where(
+                    SeenNonce.seen_at < seen_at - timedelta(seconds=keep_seconds)
+                )
+            )
+            session.add(SeenNonce(signer=signer, nonce=nonce, seen_at=seen_at))
+            session.commit()
+            return True
+        except IntegrityError:
+            session.rollback()
+            return False
+        finally:
+            session.close()
+
+
+def settlement_by_id(session: Session, settlement_id: bytes) -> SettlementRow | None:
+    """The settlement with on-chain id ``settlement_id``."""
+    return session.scalar(select(SettlementRow).where(SettlementRow.settlement_id == settlement_id))
+
+
+def enrollment_by_id(session: Session, enrollment_id: bytes) -> EnrollmentRow | None:
+    """The enrollment record with on-chain id ``enrollment_id``."""
+    return session.scalar(select(EnrollmentRow).where(EnrollmentRow.enrollment_id == enrollment_id))
+
+
+def add_access_entry(session: Session, entry: AccessLogEntry) -> AccessLogEntry:
+    """Append ``entry`` to the access log (stored when the caller commits)."""
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def access_log_page(
+    session: Session, pseudonym: bytes, *, after_id: int, limit: int
+) -> Sequence[AccessLogEntry]:
+    """Up to ``limit`` entries about ``pseudonym`` with id above ``after_id``, oldest first."""
+    query = (
+        select(AccessLogEntry)
+        .where(AccessLogEntry.pseudonym == pseudonym, AccessLogEntry.id > after_id)
+        .order_by(AccessLogEntry.id)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def batches_by_id(session: Session, batch_ids: Iterable[int]) -> dict[int, Batch]:
+    """The batches with these ids, by id."""
+    wanted = sorted(set(batch_ids))
+    if not wanted:
+        return {}
+    return {batch.id: batch for batch in session.scalars(select(Batch).where(Batch.id.in_(wanted)))}
+
+
+RELAY_KINDS = ("grant_consent", "revoke_consent")
+"""Outbox kinds that relay a patient's signed consent message."""
+
+
+def relay_entry(session: Session, outbox_id: int) -> OutboxEntry | None:
+    """The outbox entry ``outbox_id`` if it relays a grant or a revocation."""
+    entry = session.get(OutboxEntry, outbox_id)
+    return entry if entry is not None and entry.kind in RELAY_KINDS else None
+
+
+def unfinished_relays(session: Session, kind: str) -> list[dict[str, object]]:
+    """Payloads of ``kind`` relays not yet done or failed (the few in flight)."""
+    query = select(OutboxEntry.payload_json).where(
+        OutboxEntry.kind == kind, OutboxEntry.status.in_(("pending", "sent"))
+    )
+    payloads: list[dict[str, object]] = [json.loads(text) for text in session.scalars(query)]
+    return payloads
