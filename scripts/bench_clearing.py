@@ -134,7 +134,7 @@ def generate(path: Path, records: int, seed: int) -> None:
     )
 
 
-def node(workdir: Path, chain: DevChain, batch_leaves: int) -> BureauContext:
+def node(workdir: Path, chain: DevChain, batch_leaves: int, wait_ms: int) -> BureauContext:
     """A bureau node on a fresh network and a fresh SQLite file."""
     operator, bureau = dev_accounts(2)
     web3 = Web3(Web3.HTTPProvider(chain.rpc_url))
@@ -149,7 +149,7 @@ def node(workdir: Path, chain: DevChain, batch_leaves: int) -> BureauContext:
         chain_key=SecretStr(bytes(bureau.key).hex()),
         pseudonym_key=SecretStr(PseudonymKey.generate().reveal_bytes().hex()),
         batch_max_leaves=batch_leaves,
-        batch_max_wait_ms=0,
+        batch_max_wait_ms=wait_ms,
         run_publisher=False,
     )
     upgrade(settings.database_url)
@@ -167,28 +167,65 @@ def ingest(context: BureauContext, path: Path, workers: int) -> dict[str, Any]:
     return report.to_json_dict()
 
 
-def clear(context: BureauContext) -> int:
-    """Run publisher rounds until nothing is pending; the number of rounds."""
+def pending_work(context: BureauContext) -> int:
+    """Records not yet in a batch plus batches not yet final."""
+    with transaction(context.sessions) as session:
+        pending = session.scalar(
+            select(func.count()).select_from(SettlementRow).where(SettlementRow.batch_id.is_(None))
+        )
+        open_batches = session.scalar(
+            select(func.count()).select_from(Batch).where(Batch.status != "final")
+        )
+    return int(pending or 0) + int(open_batches or 0)
+
+
+def clear_after(context: BureauContext) -> None:
+    """Publisher rounds in this process until nothing is pending (stage-by-stage mode)."""
     publisher = Publisher(context)
-    rounds = 0
     while True:
-        rounds += 1
         report = publisher.run_once()
-        if report.interrupted:
-            raise RuntimeError(f"publisher interrupted: {report.interrupted}")
-        if report.failed:
-            raise RuntimeError(f"outbox entries failed: {report.failed}")
-        with transaction(context.sessions) as session:
-            pending = session.scalar(
-                select(func.count())
-                .select_from(SettlementRow)
-                .where(SettlementRow.batch_id.is_(None))
-            )
-            open_batches = session.scalar(
-                select(func.count()).select_from(Batch).where(Batch.status != "final")
-            )
-        if not pending and not open_batches:
-            return rounds
+        if report.interrupted or report.failed:
+            raise RuntimeError(f"publisher stopped: {report.interrupted or report.failed}")
+        if not pending_work(context):
+            return
+
+
+PUBLISHER_PROCESS = """
+import signal, threading
+from trustshare.bureau.context import BureauContext
+from trustshare.bureau.publisher import Publisher
+from trustshare.bureau.settings import BureauSettings
+stop = threading.Event()
+signal.signal(signal.SIGTERM, lambda *_: stop.set())
+publisher = Publisher(BureauContext.from_settings(BureauSettings()))
+publisher.start()
+stop.wait()
+publisher.stop()
+"""
+
+
+def start_publisher(context: BureauContext) -> subprocess.Popen[bytes]:
+    """The node's publisher in a process of its own, as a running node has it."""
+    settings = context.settings
+    environment = {
+        **os.environ,
+        "TRUSTSHARE_BUREAU_DATABASE_URL": settings.database_url,
+        "TRUSTSHARE_BUREAU_RPC_URL": settings.rpc_url,
+        "TRUSTSHARE_BUREAU_DEPLOYMENT_FILE": str(settings.deployment_file),
+        "TRUSTSHARE_BUREAU_CHAIN_KEY": settings.chain_key.get_secret_value(),
+        "TRUSTSHARE_BUREAU_PSEUDONYM_KEY": settings.pseudonym_key.get_secret_value(),
+        "TRUSTSHARE_BUREAU_BATCH_MAX_LEAVES": str(settings.batch_max_leaves),
+        "TRUSTSHARE_BUREAU_BATCH_MAX_WAIT_MS": str(settings.batch_max_wait_ms),
+    }
+    return subprocess.Popen([sys.executable, "-c", PUBLISHER_PROCESS], env=environment)
+
+
+def wait_cleared(context: BureauContext, publisher: subprocess.Popen[bytes]) -> None:
+    """Until every record sits in a final batch."""
+    while pending_work(context):
+        if publisher.poll() is not None:
+            raise RuntimeError(f"the publisher process exited with {publisher.returncode}")
+        time.sleep(0.05)
 
 
 def verify_sample(context: BureauContext, samples: int, seed: int) -> int:
@@ -227,6 +264,15 @@ def main() -> int:
     parser.add_argument(
         "--workers", type=int, default=default_workers(), help="ingest worker processes"
     )
+    parser.add_argument(
+        "--publisher",
+        choices=["alongside", "after"],
+        default="alongside",
+        help="publisher process running during ingestion, or rounds after it in this process",
+    )
+    parser.add_argument(
+        "--batch-wait-ms", type=int, default=2_000, help="alongside: the node's batch_max_wait_ms"
+    )
     parser.add_argument("--samples", type=int, default=50, help="proofs verified on chain")
     parser.add_argument("--file", type=Path, help="use this bulk file instead of generating")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -237,16 +283,26 @@ def main() -> int:
         bulk = args.file or workdir / "bulk.ndjson"
         if args.file is None:
             generate(bulk, args.records, args.seed)
+        alongside = args.publisher == "alongside"
         with DevChain.start() as chain:
-            context = node(workdir, chain, args.batch_leaves)
+            context = node(
+                workdir, chain, args.batch_leaves, args.batch_wait_ms if alongside else 0
+            )
             rss_before = rss_mb()
+            publisher = start_publisher(context) if alongside else None
             with ResidentSampler(excluded=chain.process.pid) as sampler:
                 started = time.perf_counter()
                 ingested = ingest(context, bulk, args.workers)
                 ingest_done = time.perf_counter()
                 rss_after_ingest = rss_mb()
-                rounds = clear(context)
+                if publisher is None:
+                    clear_after(context)
+                else:
+                    wait_cleared(context, publisher)
                 finished = time.perf_counter()
+            if publisher is not None:
+                publisher.terminate()
+                publisher.wait(30)
             verified = verify_sample(context, args.samples, args.seed)
             gas, batches, largest = gas_and_batches(context)
             context.engine.dispose()
@@ -258,16 +314,17 @@ def main() -> int:
     result = {
         "records": records,
         "workers": args.workers,
+        "batch_leaves": args.batch_leaves,
         "rejected": ingested["rejected"],
         "file_mb": round(file_mb, 1),
         "end_to_end_per_second": round(records / total),
         "target_per_second": TARGET_PER_SECOND,
         "ingest_per_second": round(records / (ingest_done - started)),
-        "clear_per_second": round(records / (finished - ingest_done)),
+        "clearing_tail_seconds": round(finished - ingest_done, 2),
         "seconds": round(total, 1),
         "batches": batches,
         "largest_batch": largest,
-        "publisher_rounds": rounds,
+        "publisher": args.publisher,
         "gas_total": gas,
         "gas_per_settlement": round(gas / records, 2) if records else None,
         "target_gas_per_settlement": TARGET_GAS_PER_SETTLEMENT,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,6 +14,8 @@ from sqlalchemy import select, text
 from trustshare.bureau.context import BureauContext
 from trustshare.crypto import commit_record, local_id_of_reference, settlement_id
 from trustshare.crypto.vocabulary import GROUP_NAMES
+from trustshare.gateway.idempotency import ClaimedKey, StoredResponse, run_once
+from trustshare.storage.database import transaction
 from trustshare.storage.models import OutboxEntry, SettlementRow
 
 from ..conftest import Network
@@ -253,3 +256,36 @@ def test_another_hospital_cannot_read_or_correct_a_settlement(
         assert confirm(client, settlement_body(beijing_bill(setl_id="H")), "k-h").status_code == 201
         other = {"Authorization": "Bearer other-hospital-token-0123456789"}
         assert client.get("/v1/settlements/H", headers=other).status_code == 404
+
+
+def test_a_repeat_that_races_the_quick_path_gets_the_first_answer(
+    bureau_context: BureauContext,
+) -> None:
+    sessions, moment = bureau_context.sessions, datetime.now(UTC)
+
+    def racing(claim: ClaimedKey) -> StoredResponse:
+        # Another worker stores its answer under the same key between our check and commit.
+        with transaction(sessions) as session:
+            ClaimedKey(claim.client, claim.key, claim.fingerprint, moment, held=False).complete(
+                session, 201, {"first": True}
+            )
+        with transaction(sessions) as session:
+            return claim.complete(session, 201, {"first": False})
+
+    answer = run_once(
+        sessions, "test-hospital", "race", "f" * 64, racing, now=moment.timestamp(), quick=True
+    )
+    assert answer == StoredResponse(201, {"first": True}, replayed=True)
+
+
+def test_a_bill_validator_problem_names_the_field_in_words(client: TestClient) -> None:
+    from .hospital_support import HOSPITAL, beijing_bill, settlement_body
+
+    bill = beijing_bill()
+    bill.pop("admission_number", None)
+    answer = client.post("/v1/settlements/trial", json=settlement_body(bill), headers=HOSPITAL)
+    assert answer.status_code == 422
+    error = answer.json()["error"]
+    assert "\x1f" not in error["message"]
+    assert not error["message"].startswith("Value error")
+    assert any("admission_number" in p["field"] for p in error["problems"])

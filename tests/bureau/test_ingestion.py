@@ -134,7 +134,8 @@ def test_the_cli_ingests_straight_into_the_database(
     assert "400 lines: 400 accepted, 0 already stored, 0 rejected" in result.output
     assert count_settlements(bureau_context) == 400
 
-    again = runner.invoke(cli, [*arguments, "--json", "--no-progress"], env=environment)
+    in_process = [*arguments, "--json", "--no-progress", "--workers", "0"]
+    again = runner.invoke(cli, in_process, env=environment)
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["already_stored"] == 400
 

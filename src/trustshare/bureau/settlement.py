@@ -164,7 +164,10 @@ def confirm_settlement(
         body = combined_answer(summary, computed, outcomes, pseudonym=pseudonym, row=row)
         return _store(context, claim, row, body, supersedes=None)
 
-    return run_once(context.sessions, hospital, key, fingerprint, perform, now=context.clock())
+    quick = not request.bill.products  # nobody to ask: one transaction, no in-flight claim
+    return run_once(
+        context.sessions, hospital, key, fingerprint, perform, now=context.clock(), quick=quick
+    )
 
 
 def cancel_settlement(
@@ -348,8 +351,9 @@ def _store(
                     "new_settlement_id": hex_or_none(row.settlement_id),
                 }
                 enqueue(session, "supersede_settlement", payload)
+            stored = claim.complete(session, 201, body)  # first: a racing repeat shows here
             add_settlement(session, row)
-            return claim.complete(session, 201, body)
+            return stored
     except IntegrityError:
         raise Conflict("settlement_exists", f"settlement {row.setl_id} is already stored") from None
 

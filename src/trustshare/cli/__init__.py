@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from trustshare.cli.bureau import bureau_app
 from trustshare.cli.chain import chain_app
 from trustshare.cli.contracts import contracts_app
 from trustshare.cli.demo import demo
@@ -20,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(chain_app, name="chain")
+app.add_typer(bureau_app, name="bureau")
 app.add_typer(contracts_app, name="contracts")
 app.command("demo")(demo)
 app.command("settle")(settle)

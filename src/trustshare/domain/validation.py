@@ -35,7 +35,8 @@ def _clean_message(message: str) -> str:
     return message
 
 
-def _problem(problem: Any) -> tuple[str, str]:
+def describe_problem(problem: Any) -> tuple[str, str]:
+    """One pydantic error (``ValidationError.errors()`` item) as a (field path, reason) pair."""
     loc = list(problem["loc"])
     reason = _clean_message(problem["msg"])
     if _FIELD_MARK in reason:
@@ -54,6 +55,6 @@ def domain_error_from(exc: ValidationError, error_type: type[DomainError]) -> Do
     The first problem gives ``path`` and ``reason``; every further one is kept in
     ``further_problems``, so a bill's author sees all of them at once.
     """
-    problems = [_problem(p) for p in exc.errors(include_url=False, include_input=False)]
+    problems = [describe_problem(p) for p in exc.errors(include_url=False, include_input=False)]
     (path, reason), *others = problems
     return error_type(path, reason, further_problems=tuple(others))

@@ -13,6 +13,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from trustshare.domain.validation import describe_problem
+
 
 class ApiError(Exception):
     """A refusal a client can act on. ``code`` is stable; ``message`` is for people."""
@@ -68,12 +70,13 @@ class Unprocessable(ApiError):
     status_code = 422
 
 
-def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
-    path = ""
-    for part in parts:
-        path += f"[{part}]" if part.isdigit() else (f".{part}" if path else part)
-    return path
+_LOCATIONS = ("body", "query", "path", "header")
+
+
+def _problem(error: Any) -> dict[str, str]:
+    located = {**error, "loc": [p for p in error.get("loc", ()) if p not in _LOCATIONS]}
+    field, message = describe_problem(located)
+    return {"field": field, "message": message}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -85,10 +88,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def invalid_request(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        problems = [
-            {"field": _field_path(e.get("loc", ())), "message": str(e.get("msg", ""))}
-            for e in exc.errors()
-        ]
+        problems = [_problem(error) for error in exc.errors()]
         first = problems[0] if problems else {"field": "", "message": "invalid request"}
         body = {
             "error": {

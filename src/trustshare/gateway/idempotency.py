@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from trustshare.gateway.errors import Conflict, Unprocessable
@@ -33,6 +34,7 @@ from trustshare.storage.idempotency import (
     claim_key,
     complete_key,
     find_key,
+    insert_answered_key,
     release_key,
     take_over_key,
 )
@@ -54,16 +56,37 @@ class StoredResponse:
     replayed: bool = False
 
 
+class KeyRaced(Exception):
+    """Another request stored an answer under the same key first (quick path only)."""
+
+
 @dataclass(frozen=True)
 class ClaimedKey:
-    """A key this request holds in flight; :meth:`complete` it in the storing transaction."""
+    """A key this request answers; :meth:`complete` it in the storing transaction."""
 
     client: str
     key: str
+    fingerprint: str
+    moment: datetime
+    held: bool
+    """True: claimed in flight beforehand (completing updates it); False: the quick path."""
 
     def complete(self, session: Session, status_code: int, body: dict[str, Any]) -> StoredResponse:
-        """Record the answer in ``session`` (the caller commits it with the business change)."""
-        complete_key(session, self.client, self.key, status_code, json.dumps(body))
+        """Record the answer in ``session`` (the caller commits it with the business change).
+
+        On the quick path the key is inserted here, so the caller should complete *before*
+        staging its own rows: a concurrent repeat then surfaces as :class:`KeyRaced`.
+        """
+        text = json.dumps(body)
+        if self.held:
+            complete_key(session, self.client, self.key, status_code, text)
+        else:
+            try:
+                insert_answered_key(
+                    session, self.client, self.key, self.fingerprint, status_code, text, self.moment
+                )
+            except IntegrityError:
+                raise KeyRaced(self.key) from None
         return StoredResponse(status_code, body)
 
 
@@ -97,21 +120,48 @@ def run_once(
     perform: Callable[[ClaimedKey], StoredResponse],
     *,
     now: float,
+    quick: bool = False,
 ) -> StoredResponse:
     """Run ``perform`` once for ``(client, key)``; repeats get its stored response.
 
     ``perform`` must call :meth:`ClaimedKey.complete` in the transaction that stores its
     result. If it raises, the key is released and the exception propagates.
+
+    ``quick``: for work that waits on nobody (a few milliseconds of local work), skip the
+    in-flight claim — one write transaction instead of two. A repeat arriving meanwhile is
+    stopped by the key's primary key when the answer is stored, and then replayed.
     """
     check_key(key)
     moment = datetime.fromtimestamp(now, UTC)
+    if quick:
+        with sessions() as session:
+            known = find_key(session, client, key) is not None
+        if not known:
+            try:
+                return perform(ClaimedKey(client, key, fingerprint, moment, held=False))
+            except KeyRaced:
+                pass
+        replay = _existing(sessions, client, key, fingerprint, moment)
+        if replay is None:  # a stale in-flight key, taken over: do the work as its holder
+            return _perform_held(sessions, client, key, fingerprint, moment, perform)
+        return replay
     if not claim_key(sessions, client, key, fingerprint, moment):
         replay = _existing(sessions, client, key, fingerprint, moment)
         if replay is not None:
             return replay
-    claimed = ClaimedKey(client, key)
+    return _perform_held(sessions, client, key, fingerprint, moment, perform)
+
+
+def _perform_held(
+    sessions: sessionmaker[Session],
+    client: str,
+    key: str,
+    fingerprint: str,
+    moment: datetime,
+    perform: Callable[[ClaimedKey], StoredResponse],
+) -> StoredResponse:
     try:
-        return perform(claimed)
+        return perform(ClaimedKey(client, key, fingerprint, moment, held=True))
     except BaseException:
         release_key(sessions, client, key)
         raise

@@ -76,6 +76,33 @@ def complete_key(
     )
 
 
+def insert_answered_key(
+    session: Session,
+    client: str,
+    key: str,
+    request_hash: str,
+    response_status: int,
+    response_body: str,
+    now: datetime,
+) -> None:
+    """Store ``key`` already answered, in the caller's transaction (flushed at once).
+
+    Raises :class:`~sqlalchemy.exc.IntegrityError` if the key exists (a concurrent repeat).
+    """
+    session.add(
+        IdempotencyRecord(
+            client=client,
+            key=key,
+            request_hash=request_hash,
+            status=DONE,
+            response_status=response_status,
+            response_body=response_body,
+            created_at=now,
+        )
+    )
+    session.flush()
+
+
 def release_key(sessions: sessionmaker[Session], client: str, key: str) -> None:
     """Forget an in-flight key whose request failed before storing anything (it may be retried)."""
     with transaction(sessions) as session:
