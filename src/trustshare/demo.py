@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -43,6 +44,7 @@ from trustshare.crypto.merkle import StandardMerkleTree
 from trustshare.crypto.pseudonym import pseudonym_of
 from trustshare.crypto.sealing import open_sealed, seal
 from trustshare.crypto.vocabulary import Purpose, Scope
+from trustshare.demo_bureau import BureauScenario
 from trustshare.devnet import DemoInsurer, DevNetwork, start_dev_network
 from trustshare.domain import (
     EMPTY_ACCUMULATORS,
@@ -124,7 +126,6 @@ class Scenario:
         cleared = self.clear(settlement, rules_version)
         self.fast_claims(settlement, cleared)
         self.revoke()
-        self.echo("\nScenario complete.")
 
     def network_up(self) -> None:
         """Step 1: the network."""
@@ -308,9 +309,12 @@ class Scenario:
 
 
 def run_demo(echo: Echo, state_dir: Path | None = None) -> None:
-    """Start a fresh network, walk the scenario, stop the network."""
+    """Start a fresh network, walk both acts of the scenario, stop the network."""
     network = start_dev_network(state_dir=state_dir)
     try:
         Scenario(network, echo).run()
+        with tempfile.TemporaryDirectory(prefix="trustshare-demo-") as workdir:
+            BureauScenario(network, echo, Path(workdir), DEMO_ID_NUMBER).run()
+        echo("\nScenario complete.")
     finally:
         network.stop()

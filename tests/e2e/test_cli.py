@@ -41,6 +41,10 @@ def test_demo_walks_the_scenario_and_refuses_the_double_claim() -> None:
         "ClaimRegistry.recordClaim",
         "refused before sending: ClaimRegistryDuplicateClaim(",
         "permission now: REVOKED",
+        "same Idempotency-Key again → 201, replayed=True",
+        "settlements  tx 0x",
+        "→ 403 consent_missing (REVOKED); logged",
+        "proof verified on-chain: True",
         "Scenario complete.",
     ):
         assert marker in output, f"missing {marker!r} in demo output"
