@@ -54,6 +54,8 @@ demo: setup
 bench: setup
 	$(BIN)/python scripts/bench_settlement.py
 	$(BIN)/python scripts/gas_report.py
+	$(BIN)/python scripts/bench_clearing.py
+	$(BIN)/python scripts/bench_hospital.py
 
 ## artifacts: recompile the contracts into the package after editing contracts/src.
 artifacts: setup
