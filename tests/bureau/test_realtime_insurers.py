@@ -170,10 +170,13 @@ def test_a_repeat_while_insurers_are_still_answering_gets_409(
 ) -> None:
     consent_to_direct_settlement(network, network.insurer)
     consent_to_direct_settlement(network, network.insurer_b)
+    # A wide window (the insurer answers after 2 s, within its deadline) so that the repeat
+    # certainly arrives while the first request is in flight, even on a loaded machine.
+    bureau_context.settings.realtime_deadline_ms = 5_000
     body = _body(network)
     first: dict[str, Any] = {}
     with (
-        insurer_node(network, network.insurer, mode="sleep", sleep_s=0.3) as slow,
+        insurer_node(network, network.insurer, mode="sleep", sleep_s=2.0) as slow,
         insurer_node(network, network.insurer_b),
     ):
         worker = threading.Thread(target=lambda: first.update(answer=confirm(client, body, "rt-4")))
