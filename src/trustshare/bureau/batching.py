@@ -27,7 +27,7 @@ from trustshare.crypto.leaves import (
     SettlementLeaf,
     settlement_leaf_hash,
 )
-from trustshare.crypto.merkle import StandardMerkleTree, standard_leaf_hash
+from trustshare.crypto.merkle import StandardMerkleTree, proof_reaching, standard_leaf_hash
 from trustshare.storage import clearing
 from trustshare.storage.clearing import ClearedModel
 from trustshare.storage.database import transaction
@@ -161,8 +161,8 @@ def proof_for(session: Session, batch_id: int, leaf_index: int) -> tuple[bytes, 
     if stored is None:
         raise LeafNotInTreeError(f"there is no batch {batch_id}")
     root, tree_bytes = stored
-    tree = StandardMerkleTree.from_bytes(tree_bytes)
-    return root, tree.proof(leaf_index)
+    tree = StandardMerkleTree.from_bytes(tree_bytes, check_nodes=False)
+    return root, proof_reaching(tree, leaf_index, root)
 
 
 def settlement_leaf_of(row: SettlementRow) -> SettlementLeaf:

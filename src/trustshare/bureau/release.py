@@ -29,7 +29,7 @@ from trustshare.chain.registries import PermissionStatus
 from trustshare.crypto.canonical_json import canonical_json
 from trustshare.crypto.commitment import CommittedRecord, commit_record
 from trustshare.crypto.leaves import ENROLLMENT_LEAF_ENCODING, SETTLEMENT_LEAF_ENCODING
-from trustshare.crypto.merkle import StandardMerkleTree, standard_leaf_hash
+from trustshare.crypto.merkle import StandardMerkleTree, proof_reaching, standard_leaf_hash
 from trustshare.crypto.sealing import SealingPublicKey, seal
 from trustshare.crypto.vocabulary import GROUP_NAMES, Purpose, Scope
 from trustshare.gateway.errors import ApiError, Conflict, Forbidden, NotFound
@@ -234,9 +234,11 @@ def _rebuild(record: _Record) -> CommittedRecord:
 
 def _batch_proof(batch: Batch, record: _Record) -> list[bytes]:
     assert record.leaf_index is not None
-    tree = StandardMerkleTree.from_bytes(batch.tree, leaf_encoding=record.leaf_encoding)
+    tree = StandardMerkleTree.from_bytes(
+        batch.tree, leaf_encoding=record.leaf_encoding, check_nodes=False
+    )
     if tree.leaf_hash(record.leaf_index) != standard_leaf_hash(
         record.leaf_encoding, record.leaf_values
     ):
         raise ReleaseIntegrityError(f"the record is not leaf {record.leaf_index} of its batch")
-    return tree.proof(record.leaf_index)
+    return proof_reaching(tree, record.leaf_index, batch.root)

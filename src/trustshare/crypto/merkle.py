@@ -202,9 +202,18 @@ class StandardMerkleTree:
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, *, leaf_encoding: Sequence[str] | None = None
+        cls,
+        data: bytes,
+        *,
+        leaf_encoding: Sequence[str] | None = None,
+        check_nodes: bool = True,
     ) -> StandardMerkleTree:
-        """Load a tree written by `to_bytes` (checks sizes and the tree's hashes)."""
+        """Load a tree written by `to_bytes` (checks sizes and, by default, every hash).
+
+        ``check_nodes=False`` skips re-hashing the whole tree (O(n)): for serving one proof from
+        a stored batch, where the caller checks that proof against the batch's known root
+        instead (O(log n), see `proof_reaching`).
+        """
         if len(data) < _HEADER.size:
             raise MerkleInputError("serialised tree is too short")
         magic, sorted_flag, leaf_count = _HEADER.unpack_from(data)
@@ -215,17 +224,20 @@ class StandardMerkleTree:
         if len(data) != expected:
             raise MerkleInputError(f"serialised tree has {len(data)} bytes, expected {expected}")
         nodes = bytearray(data[_HEADER.size : _HEADER.size + node_bytes])
-        check = bytearray(nodes)
-        _fill_inner_nodes(check, leaf_count - 1)
-        if check != nodes:
-            raise MerkleInputError("serialised tree's inner nodes do not match its leaves")
+        if check_nodes:
+            check = bytearray(nodes)
+            _fill_inner_nodes(check, leaf_count - 1)
+            if check != nodes:
+                raise MerkleInputError("serialised tree's inner nodes do not match its leaves")
         tree_index_of: array[int] | None = None
         if sorted_flag:
             tree_index_of = array("I")
             tree_index_of.frombytes(data[_HEADER.size + node_bytes :])
             if sys.byteorder == "big":  # pragma: no cover
                 tree_index_of.byteswap()
-            if sorted(tree_index_of) != list(range(leaf_count - 1, 2 * leaf_count - 1)):
+            if check_nodes and sorted(tree_index_of) != list(
+                range(leaf_count - 1, 2 * leaf_count - 1)
+            ):
                 raise MerkleInputError("serialised tree's leaf index is not a permutation")
         encoding = tuple(leaf_encoding) if leaf_encoding is not None else None
         return cls(nodes, leaf_count, tree_index_of, encoding)
@@ -284,3 +296,15 @@ def _check_node(node: bytes, what: str) -> None:
     if not isinstance(node, bytes | bytearray) or len(node) != NODE_BYTES:
         shown = f"{len(node)} bytes" if isinstance(node, bytes | bytearray) else type(node).__name__
         raise MerkleInputError(f"{what} must be 32 bytes, got {shown}")
+
+
+def proof_reaching(tree: StandardMerkleTree, index: int, root: bytes) -> list[bytes]:
+    """The proof of leaf ``index``, checked to reach ``root`` (the root the chain holds).
+
+    With a tree loaded by ``from_bytes(..., check_nodes=False)`` this is the O(log n) integrity
+    check of the stored nodes that the proof uses.
+    """
+    proof = tree.proof(index)
+    if process_proof(tree.leaf_hash(index), proof) != root:
+        raise MerkleInputError(f"stored tree does not prove leaf {index} under the batch root")
+    return proof

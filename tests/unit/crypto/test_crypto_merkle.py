@@ -308,3 +308,27 @@ def test_settlement_ids_start_with_the_bureau_address() -> None:
         settlement_id("0x1234", 1)
     with pytest.raises(MerkleInputError):
         local_id_of_reference("")
+
+
+def test_a_trusted_load_serves_proofs_checked_against_the_root() -> None:
+    from trustshare.crypto.errors import MerkleInputError
+    from trustshare.crypto.merkle import StandardMerkleTree, proof_reaching
+
+    tree = StandardMerkleTree.of([[i] for i in range(50)], ["uint256"])
+    stored = tree.to_bytes()
+    loaded = StandardMerkleTree.from_bytes(stored, check_nodes=False)
+    assert proof_reaching(loaded, 17, tree.root) == tree.proof(17)
+    # A corrupted node on the proof's path is caught by the O(log n) check.
+    corrupted = bytearray(stored)
+    leaf_area_end = len(stored) - 4 * 50  # the sorted-leaf index follows the nodes
+    corrupted[leaf_area_end - 32 * 10] ^= 0xFF  # a byte of one leaf node
+    damaged = StandardMerkleTree.from_bytes(bytes(corrupted), check_nodes=False)
+    failures = 0
+    for index in range(50):
+        try:
+            proof_reaching(damaged, index, tree.root)
+        except MerkleInputError:
+            failures += 1
+    assert failures > 0
+    with pytest.raises(MerkleInputError):
+        StandardMerkleTree.from_bytes(bytes(corrupted))

@@ -1,0 +1,97 @@
+"""Repository queries of the insurer node: policies, holds, seen nonces."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from trustshare.storage.insurer_models import (
+    AuthorisationRow,
+    HoldStatus,
+    InsurerSeenNonce,
+    PolicyRow,
+)
+
+COUNTED_STATUSES = (HoldStatus.HELD, HoldStatus.CLAIMED)
+"""Holds that use up a policy's annual cap: still held, or turned into a claim."""
+
+
+class InsurerNonceStore:
+    """Single-use nonces of signed requests, each use committed in its own short transaction."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        """Use sessions from ``sessions`` (one per call)."""
+        self._sessions = sessions
+
+    def use(self, signer: str, nonce: str, *, now: float, keep_seconds: float) -> bool:
+        """Record ``nonce`` for ``signer``; False if already used. Forgets entries past keeping."""
+        seen_at = datetime.fromtimestamp(now, UTC)
+        session = self._sessions()
+        try:
+            if session.get(InsurerSeenNonce, (signer, nonce)) is not None:
+                return False
+            session.execute(
+                delete(InsurerSeenNonce).where(
+                    InsurerSeenNonce.seen_at < seen_at - timedelta(seconds=keep_seconds)
+                )
+            )
+            session.add(InsurerSeenNonce(signer=signer, nonce=nonce, seen_at=seen_at))
+            session.commit()
+            return True
+        except IntegrityError:
+            session.rollback()
+            return False
+        finally:
+            session.close()
+
+
+def policy_by_number(session: Session, policy_number: str) -> PolicyRow | None:
+    """The policy numbered ``policy_number``."""
+    return session.scalar(select(PolicyRow).where(PolicyRow.policy_number == policy_number))
+
+
+def authorisation_for(
+    session: Session, settlement_id: bytes, product: str
+) -> AuthorisationRow | None:
+    """The answer already given for ``(settlement_id, product)``."""
+    return session.scalar(
+        select(AuthorisationRow).where(
+            AuthorisationRow.settlement_id == settlement_id, AuthorisationRow.product == product
+        )
+    )
+
+
+def authorisation_by_id(session: Session, authorisation_id: str) -> AuthorisationRow | None:
+    """The authorisation with this node's id ``authorisation_id``."""
+    return session.scalar(
+        select(AuthorisationRow).where(AuthorisationRow.authorisation_id == authorisation_id)
+    )
+
+
+def used_fen(
+    session: Session, pseudonym: bytes, product: str, *, since: datetime, until: datetime
+) -> int:
+    """What holds and claims of ``product`` for ``pseudonym`` took in ``[since, until)``."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(AuthorisationRow.authorised_fen), 0)).where(
+            AuthorisationRow.pseudonym == pseudonym,
+            AuthorisationRow.product == product,
+            AuthorisationRow.created_at >= since,
+            AuthorisationRow.created_at < until,
+            AuthorisationRow.status.in_(COUNTED_STATUSES),
+        )
+    )
+    return int(total or 0)
+
+
+def release_holds_expired_by(session: Session, moment: datetime) -> int:
+    """Mark every hold whose ``expires_at`` ≤ ``moment`` released; how many were."""
+    result = session.execute(
+        update(AuthorisationRow)
+        .where(AuthorisationRow.status == HoldStatus.HELD, AuthorisationRow.expires_at <= moment)
+        .values(status=HoldStatus.RELEASED)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

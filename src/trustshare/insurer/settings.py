@@ -1,0 +1,84 @@
+"""Insurer node settings: environment (``TRUSTSHARE_INSURER_*``) and an optional TOML file.
+
+The node's secrets (its chain key and X25519 sealing keys) live in the keystore file written by
+``trustshare insurer keygen`` (mode 0600), never in the environment or on a command line. The
+settings refuse to start without a keystore, and the keystore refuses placeholder keys.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE_ENV = "TRUSTSHARE_INSURER_CONFIG"
+
+
+class InsurerSettings(BaseSettings):
+    """Everything an insurer node needs to run."""
+
+    model_config = SettingsConfigDict(env_prefix="TRUSTSHARE_INSURER_", extra="forbid")
+
+    name: str = "insurer"
+    database_url: str = "sqlite:///.trustshare/insurer.db"
+    rpc_url: str = "http://127.0.0.1:8545"
+    deployment_file: Path = Path(".trustshare/devnet/deployment.json")
+    keystore_file: Path = Field(description="the keystore JSON written by `insurer keygen`")
+    operator_token: SecretStr | None = Field(
+        default=None, description="bearer token for operator endpoints (none yet need it)"
+    )
+    hold_ttl_s: int = Field(
+        default=3_600, ge=1, description="an unclaimed real-time hold is released after this"
+    )
+    chain_cache_s: float = Field(
+        default=2.0, ge=0, description="how long a bureau or consent lookup is reused"
+    )
+    chain_timeout_s: float = Field(default=2.0, gt=0, description="RPC timeout")
+    request_window_s: int = Field(default=60, ge=1)
+
+    @field_validator("keystore_file")
+    @classmethod
+    def _keystore_exists(cls, value: Path) -> Path:
+        if not value.is_file():
+            raise ValueError(f"{value} does not exist: run `trustshare insurer keygen --out FILE`")
+        return value
+
+    @field_validator("operator_token")
+    @classmethod
+    def _no_placeholder_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        token = value.get_secret_value()
+        if len(token) < 32 or len(set(token)) < 8:
+            raise ValueError("must be at least 32 characters and not a placeholder")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Init arguments, then environment, then the TOML file named by the environment."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_ENV)
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> InsurerSettings:
+    """The process's settings, read once (tests build their own and pass them in)."""
+    return InsurerSettings()
