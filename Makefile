@@ -56,6 +56,7 @@ bench: setup
 	$(BIN)/python scripts/gas_report.py
 	$(BIN)/python scripts/bench_clearing.py
 	$(BIN)/python scripts/bench_hospital.py
+	$(BIN)/python scripts/bench_realtime.py
 
 ## artifacts: recompile the contracts into the package after editing contracts/src.
 artifacts: setup

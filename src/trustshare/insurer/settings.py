@@ -11,7 +11,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -32,9 +32,6 @@ class InsurerSettings(BaseSettings):
     rpc_url: str = "http://127.0.0.1:8545"
     deployment_file: Path = Path(".trustshare/devnet/deployment.json")
     keystore_file: Path = Field(description="the keystore JSON written by `insurer keygen`")
-    operator_token: SecretStr | None = Field(
-        default=None, description="bearer token for operator endpoints (none yet need it)"
-    )
     hold_ttl_s: int = Field(
         default=3_600, ge=1, description="an unclaimed real-time hold is released after this"
     )
@@ -49,16 +46,6 @@ class InsurerSettings(BaseSettings):
     def _keystore_exists(cls, value: Path) -> Path:
         if not value.is_file():
             raise ValueError(f"{value} does not exist: run `trustshare insurer keygen --out FILE`")
-        return value
-
-    @field_validator("operator_token")
-    @classmethod
-    def _no_placeholder_token(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None:
-            return None
-        token = value.get_secret_value()
-        if len(token) < 32 or len(set(token)) < 8:
-            raise ValueError("must be at least 32 characters and not a placeholder")
         return value
 
     @classmethod

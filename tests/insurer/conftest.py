@@ -1,0 +1,79 @@
+"""Fixtures for insurer-node tests: anvil, the insurer's own database on both backends, the app.
+
+The bureau's fixtures are imported too (``database_url`` decides the backend of both nodes'
+databases), so a test can run the real bureau against the real insurer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from trustshare.crypto.sealing import SealingPrivateKey
+from trustshare.insurer.app import create_app
+from trustshare.insurer.context import InsurerContext
+from trustshare.insurer.keystore import Keystore, SealingKeyEntry
+from trustshare.insurer.settings import InsurerSettings
+from trustshare.storage.insurer_migrate import upgrade
+
+from ..bureau.conftest import bureau_context, bureau_settings, database_url
+from ..conftest import Network
+
+__all__ = ["bureau_context", "bureau_settings", "database_url"]
+
+
+@pytest.fixture
+def insurer_database_url(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """A fresh, empty insurer database on the same backend as ``database_url``."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'insurer.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = server.create_database()
+    yield server.url(name)
+    server.drop_database(name)
+
+
+@pytest.fixture
+def keystore_file(network: Network, tmp_path: Path) -> Path:
+    """The test insurer's keystore: its anvil chain key and a fresh sealing key."""
+    keystore = Keystore(network.insurer, (SealingKeyEntry(SealingPrivateKey.generate(), 0),))
+    path = tmp_path / "insurer-keys.json"
+    keystore.write(path)
+    return path
+
+
+@pytest.fixture
+def insurer_settings(
+    network: Network, insurer_database_url: str, keystore_file: Path, tmp_path: Path
+) -> InsurerSettings:
+    deployment_file = tmp_path / "insurer-deployment.json"
+    network.deployment.write(deployment_file)
+    return InsurerSettings(
+        database_url=insurer_database_url,
+        rpc_url=str(network.w3.provider.endpoint_uri),  # type: ignore[attr-defined]
+        deployment_file=deployment_file,
+        keystore_file=keystore_file,
+        chain_cache_s=0,
+    )
+
+
+@pytest.fixture
+def insurer_context(insurer_settings: InsurerSettings) -> Iterator[InsurerContext]:
+    upgrade(insurer_settings.database_url)
+    context = InsurerContext.from_settings(insurer_settings)
+    yield context
+    context.engine.dispose()
+
+
+@pytest.fixture
+def insurer_client(
+    insurer_settings: InsurerSettings, insurer_context: InsurerContext
+) -> Iterator[TestClient]:
+    with TestClient(create_app(insurer_settings, context=insurer_context)) as client:
+        yield client
