@@ -21,6 +21,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trustshare.bureau.access_log import REFUSED, RELEASED, AccessAttempt, log_access
@@ -102,11 +103,8 @@ def release_record(
     record = _load(session, request.record_type, request.record_id)
     if record is None:
         _refuse(context, request, None, NotFound("record_not_found", "no such record"))
-    consents = context.registries.consents
-    consent = consents.consent_of(record.pseudonym, request.insurer)
-    covered = Scope(request.scopes & consent.scopes) if consent.exists else Scope(0)
-    status = consents.permission_of(
-        record.pseudonym, request.insurer, int(covered or request.scopes), int(request.purpose)
+    covered, status = _permission(
+        context, record.pseudonym, request.insurer, request.purpose, request.scopes
     )
     if status is not PermissionStatus.PERMITTED:
         _refuse(context, request, record.pseudonym, ConsentMissing(status))
@@ -148,6 +146,67 @@ def release_record(
         },
         "access_log_id": entry.id,
     }
+
+
+def latest_enrollment_id(session: Session, pseudonym: bytes) -> bytes | None:
+    """The id of the enrollment record of ``pseudonym`` stored last, or None."""
+    return session.scalar(
+        select(EnrollmentRow.enrollment_id)
+        .where(EnrollmentRow.pseudonym == pseudonym)
+        .order_by(EnrollmentRow.id.desc())
+        .limit(1)
+    )
+
+
+def release_latest_enrollment(
+    context: BureauContext,
+    session: Session,
+    *,
+    insurer: str,
+    pseudonym: bytes,
+    purpose: Purpose,
+    scopes: Scope,
+) -> dict[str, Any]:
+    """Release the person's latest enrollment record (the patient's app knows no record ids).
+
+    Exactly :func:`release_record` for that record. Without one, the consent is checked first
+    (403 as for any record), so an insurer without consent cannot learn whether a pseudonym is
+    enrolled; only then 404 ``record_not_found``. Both refusals are logged.
+    """
+    record_id = latest_enrollment_id(session, pseudonym)
+    if record_id is not None:
+        request = ReleaseRequest(insurer, "enrollment", record_id, purpose, scopes)
+        return release_record(context, session, request)
+    _, status = _permission(context, pseudonym, insurer, purpose, scopes)
+    error: ApiError = ConsentMissing(status)
+    reason = status.name
+    if status is PermissionStatus.PERMITTED:
+        error = NotFound("record_not_found", "no enrollment record of this pseudonym")
+        reason = error.code
+    attempt = AccessAttempt(
+        insurer=insurer,
+        record_type="enrollment",
+        record_id=None,
+        pseudonym=pseudonym,
+        purpose=int(purpose),
+        scopes_requested=int(scopes),
+        scopes_released=0,
+        outcome=REFUSED,
+        reason=reason,
+    )
+    log_access(context, attempt)
+    raise error
+
+
+def _permission(
+    context: BureauContext, pseudonym: bytes, insurer: str, purpose: Purpose, scopes: Scope
+) -> tuple[Scope, PermissionStatus]:
+    """The requested groups the pair's consent covers, and what the chain says about them."""
+    consents = context.registries.consents
+    consent = consents.consent_of(pseudonym, insurer)
+    covered = Scope(scopes & consent.scopes) if consent.exists else Scope(0)
+    status = consents.permission_of(pseudonym, insurer, int(covered or scopes), int(purpose))
+    return covered, status
 
 
 def _attempt(

@@ -6,25 +6,23 @@ never in responses. Settings refuse to start with a missing or default secret.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic_settings import SettingsConfigDict
+
+from trustshare.gateway.node_settings import NodeSettings
 
 CONFIG_FILE_ENV = "TRUSTSHARE_BUREAU_CONFIG"
 
 
-class BureauSettings(BaseSettings):
+class BureauSettings(NodeSettings):
     """Everything a bureau node needs to run."""
 
     model_config = SettingsConfigDict(env_prefix="TRUSTSHARE_BUREAU_", extra="forbid")
+    config_file_env: ClassVar[str] = CONFIG_FILE_ENV
 
     name: str = "bureau"
     database_url: str = "sqlite:///.trustshare/bureau.db"
@@ -53,22 +51,6 @@ class BureauSettings(BaseSettings):
             raise ValueError("must be at least 32 bytes of hex and not a placeholder")
         bytes.fromhex(secret)
         return value
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Init arguments, then environment, then the TOML file named by the environment."""
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config_file = os.environ.get(CONFIG_FILE_ENV)
-        if config_file:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
-        return tuple(sources)
 
 
 @lru_cache(maxsize=1)

@@ -7,25 +7,23 @@ settings refuse to start without a keystore, and the keystore refuses placeholde
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic_settings import SettingsConfigDict
+
+from trustshare.gateway.node_settings import NodeSettings
 
 CONFIG_FILE_ENV = "TRUSTSHARE_INSURER_CONFIG"
 
 
-class InsurerSettings(BaseSettings):
+class InsurerSettings(NodeSettings):
     """Everything an insurer node needs to run."""
 
     model_config = SettingsConfigDict(env_prefix="TRUSTSHARE_INSURER_", extra="forbid")
+    config_file_env: ClassVar[str] = CONFIG_FILE_ENV
 
     name: str = "insurer"
     database_url: str = "sqlite:///.trustshare/insurer.db"
@@ -47,22 +45,6 @@ class InsurerSettings(BaseSettings):
         if not value.is_file():
             raise ValueError(f"{value} does not exist: run `trustshare insurer keygen --out FILE`")
         return value
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Init arguments, then environment, then the TOML file named by the environment."""
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config_file = os.environ.get(CONFIG_FILE_ENV)
-        if config_file:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
-        return tuple(sources)
 
 
 @lru_cache(maxsize=1)

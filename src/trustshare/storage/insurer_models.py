@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, MetaData, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from trustshare.storage.models import UtcDateTime, utc_now
@@ -108,3 +117,120 @@ class InsurerSeenNonce(InsurerBase):
     signer: Mapped[str] = mapped_column(String(42), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now, index=True)
+
+
+class ClaimStatus:
+    """Values of :attr:`ClaimRow.status`.
+
+    ``received`` (being verified) → ``pending`` (bureau unreachable or batch not final: retried
+    with back-off) → ``queued`` (verified; ``recordClaim`` in the outbox) → ``recorded`` (on
+    chain, paid: one ``payouts`` row) → ``reversed`` (its settlement was superseded). A claim
+    refused by this node or by the contract is ``refused`` with ``refusal_code``; nothing is
+    paid for it.
+    """
+
+    RECEIVED = "received"
+    PENDING = "pending"
+    QUEUED = "queued"
+    RECORDED = "recorded"
+    REFUSED = "refused"
+    REVERSED = "reversed"
+
+
+class ClaimRow(InsurerBase):
+    """A fast claim (快赔) of this insurer on one settlement: at most one per settlement."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        Index("ix_claims_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_claims_pseudonym_product", "pseudonym", "product"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[str] = mapped_column(String(64), unique=True)
+    """This node's id of the claim, ``cl_`` + 32 hex digits."""
+    settlement_id: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    bureau: Mapped[str] = mapped_column(String(42))
+    pseudonym: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    product: Mapped[str] = mapped_column(String(64))
+    policy_number: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(16))
+    refusal_code: Mapped[str] = mapped_column(String(64), default="")
+    """Why it is refused, or why it waits (``pending``): a stable code."""
+    refusal_reason: Mapped[str] = mapped_column(String(500), default="")
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    computed_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    """What the product's rules pay, before the on-chain ceiling."""
+    claim_ceiling_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    batch_root: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    record_commitment: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    proof_json: Mapped[str] = mapped_column(Text, default="[]")
+    """The leaf's proof under ``batch_root`` (0x-hex nodes), as the claim sends it."""
+    benefits_json: Mapped[str] = mapped_column(Text, default="[]")
+    """The product's benefit lines of the payout (the person's accumulators add them up)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class PayoutKind:
+    """Values of :attr:`PayoutRow.kind`."""
+
+    PAYOUT = "payout"
+    REVERSAL = "reversal"
+
+
+class PayoutRow(InsurerBase):
+    """The payouts ledger: one ``payout`` per claim, at most one ``reversal`` (unique key)."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (UniqueConstraint("claim_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(Integer)
+    """:attr:`ClaimRow.id`."""
+    kind: Mapped[str] = mapped_column(String(16))
+    settlement_id: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    """Positive for a payout, negative for a reversal."""
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class ClaimOutboxEntry(InsurerBase):
+    """A chain write of the claims: ``record_claim`` or ``reverse_claim`` of one claim.
+
+    ``pending`` → ``sent`` (signed transaction stored and committed before broadcast; several
+    entries sent together share one ``recordClaims`` transaction) → ``done`` / ``failed``.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    claim_id: Mapped[int] = mapped_column(Integer, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    nonce: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    raw_tx: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class ClaimRequestKey(InsurerBase):
+    """An ``Idempotency-Key`` of ``POST /v1/claims`` and its first answer."""
+
+    __tablename__ = "claim_request_keys"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    """``in_flight`` or ``done``."""
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)

@@ -1,46 +1,6 @@
-"""Alembic environment: migrates the connection handed over by ``trustshare.storage.migrate``.
+"""Alembic environment of the bureau database (see ``trustshare.storage.migrations_runner``)."""
 
-Run through the Alembic CLI or API with only ``sqlalchemy.url`` set, it opens its own engine
-(the node's, so SQLite gets the same pragmas). Batch mode lets later revisions alter SQLite tables.
-"""
-
-from __future__ import annotations
-
-from alembic import context
-from sqlalchemy import Connection
-
-from trustshare.storage.database import make_engine
+from trustshare.storage.migrations_runner import run_environment
 from trustshare.storage.models import Base
 
-
-def _run(connection: Connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=Base.metadata,
-        render_as_batch=True,
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def run_migrations() -> None:
-    """Run the requested migration command against the configured database."""
-    connection = context.config.attributes.get("connection")
-    if connection is not None:
-        _run(connection)
-        return
-    url = context.config.get_main_option("sqlalchemy.url")
-    if url is None:
-        raise RuntimeError("set sqlalchemy.url, or pass a connection in config.attributes")
-    engine = make_engine(url)
-    try:
-        with engine.begin() as own_connection:
-            _run(own_connection)
-    finally:
-        engine.dispose()
-
-
-if context.is_offline_mode():
-    raise RuntimeError("offline (--sql) migrations are not supported: migrate a live database")
-run_migrations()
+run_environment(Base.metadata)

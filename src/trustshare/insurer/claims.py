@@ -1,0 +1,333 @@
+"""Fast claims (快赔): open a claim on a settlement, verify it, compute it, queue it on chain.
+
+One claim per settlement (unique in the database). A claim is processed when it is asked for
+and, while it waits, by the claim worker (:mod:`trustshare.insurer.claim_outbox`):
+
+1. fetch the record from the bureau and verify it against the chain (:mod:`.claims_verify`);
+2. check the policy (by number, or this person's active policy of the product) and, on chain,
+   that the patient's consent permits CLAIM of the SETTLEMENT_SUMMARY;
+3. compute the payout with the engine's commercial layer (:mod:`.payouts`) and cap it by the
+   leaf's claim ceiling less every insurer's active claims on chain;
+4. in ONE transaction: the claim becomes ``queued`` and its ``record_claim`` enters the outbox
+   (and, for a request, the answer is stored under its ``Idempotency-Key``).
+
+A bureau that cannot be reached, or a batch not final yet, leaves the claim ``pending`` with
+the reason and ``next_attempt_at`` (back-off ``2 s × 2^attempts``, at most 300 s). Any other
+failed check refuses the claim with its code; nothing is ever paid for a refused claim.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from trustshare.chain.registries.consent import PermissionStatus
+from trustshare.crypto.vocabulary import Purpose, Scope
+from trustshare.insurer import claims_requests, payouts
+from trustshare.insurer.claims_verify import (
+    ClaimRefused,
+    RetryLater,
+    VerifiedRecord,
+    bureau_of,
+    fetch_release,
+    verify_release,
+)
+from trustshare.insurer.context import InsurerContext
+from trustshare.insurer.realtime import year_bounds
+from trustshare.storage.database import transaction
+from trustshare.storage.insurer_models import (
+    ClaimOutboxEntry,
+    ClaimRow,
+    ClaimStatus,
+    PolicyRow,
+    PolicyStatus,
+)
+
+BACKOFF_BASE_S: Final = 2.0
+BACKOFF_MAX_S: Final = 300.0
+RECEIVED_LEASE_S: Final = 60.0
+"""A claim left ``received`` by a request that died is picked up by the worker after this."""
+WAITING: Final = (ClaimStatus.RECEIVED, ClaimStatus.PENDING)
+
+Fetch = Callable[[InsurerContext, bytes], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ClaimAsk:
+    """A request for a fast claim."""
+
+    settlement_id: bytes
+    product: str | None = None
+    policy_number: str | None = None
+
+
+@dataclass(frozen=True)
+class _Decision:
+    product: str
+    policy_number: str
+    computed_fen: int
+    amount_fen: int
+    benefits: list[dict[str, Any]]
+
+
+def claim_view(claim: ClaimRow) -> dict[str, Any]:
+    """A claim as ``GET /v1/claims/{id}`` shows it."""
+    refusal = None
+    if claim.refusal_code:
+        refusal = {"code": claim.refusal_code, "reason": claim.refusal_reason}
+    return {
+        "claim_id": claim.claim_id,
+        "settlement_id": "0x" + claim.settlement_id.hex(),
+        "bureau": claim.bureau,
+        "status": claim.status,
+        "product": claim.product or None,
+        "policy_number": claim.policy_number or None,
+        "computed_fen": claim.computed_fen,
+        "amount_fen": claim.amount_fen,
+        "claim_ceiling_fen": claim.claim_ceiling_fen,
+        "reason": refusal,
+        "attempts": claim.attempts,
+        "next_attempt_at": claim.next_attempt_at.isoformat() if claim.next_attempt_at else None,
+        "tx_hash": claim.tx_hash,
+    }
+
+
+def claim_by_id(session: Session, claim_id: str) -> ClaimRow | None:
+    """The claim with this node's id ``claim_id``."""
+    return session.scalar(select(ClaimRow).where(ClaimRow.claim_id == claim_id))
+
+
+def claim_by_settlement(session: Session, settlement_id: bytes) -> ClaimRow | None:
+    """This insurer's claim on ``settlement_id``."""
+    return session.scalar(select(ClaimRow).where(ClaimRow.settlement_id == settlement_id))
+
+
+def submit(
+    context: InsurerContext,
+    ask: ClaimAsk,
+    *,
+    key: str,
+    fingerprint: str,
+    fetch: Fetch = fetch_release,
+) -> claims_requests.StoredAnswer:
+    """``POST /v1/claims``: open (or find) the claim and process it once, under ``key``."""
+    now = datetime.fromtimestamp(context.clock(), UTC)
+    stored = claims_requests.begin(context.sessions, key, fingerprint, now)
+    if stored is not None:
+        return stored
+    try:
+        claim_pk, created = open_claim(context, ask, now=now)
+        if created:
+            process(context, claim_pk, fetch=fetch, key=key)
+        status_code = 202 if created else 200
+        with transaction(context.sessions) as session:
+            body = claim_view(session.get_one(ClaimRow, claim_pk))
+            claims_requests.finish(session, key, status_code, body)  # no-op if stored already
+        return claims_requests.StoredAnswer(status_code, body)
+    except BaseException:
+        claims_requests.release(context.sessions, key)
+        raise
+
+
+def open_claim(context: InsurerContext, ask: ClaimAsk, *, now: datetime) -> tuple[int, bool]:
+    """The settlement's claim (its row id) and whether it was created now."""
+    with context.sessions() as session:
+        known = claim_by_settlement(session, ask.settlement_id)
+        if known is not None:
+            return known.id, False
+        claim = ClaimRow(
+            claim_id="cl_" + secrets.token_hex(16),
+            settlement_id=ask.settlement_id,
+            bureau=bureau_of(ask.settlement_id),
+            product=ask.product or "",
+            policy_number=ask.policy_number or "",
+            status=ClaimStatus.RECEIVED,
+            next_attempt_at=now + timedelta(seconds=RECEIVED_LEASE_S),
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(claim)
+        try:
+            session.commit()
+        except IntegrityError:  # the same settlement claimed concurrently: that claim wins
+            session.rollback()
+            winner = claim_by_settlement(session, ask.settlement_id)
+            if winner is None:  # pragma: no cover - the unique key guarantees a row
+                raise
+            return winner.id, False
+        return claim.id, True
+
+
+def process(
+    context: InsurerContext, claim_pk: int, *, fetch: Fetch = fetch_release, key: str | None = None
+) -> None:
+    """Try a waiting claim once: queue it, refuse it, or leave it pending with back-off."""
+    with context.sessions() as session:
+        claim = session.get_one(ClaimRow, claim_pk)
+        if claim.status not in WAITING:
+            return
+        settlement_id = claim.settlement_id
+    try:
+        verified = verify_release(context, settlement_id, fetch(context, settlement_id))
+        _queue(context, claim_pk, verified, key)
+    except RetryLater as wait:
+        _wait(context, claim_pk, wait, key)
+    except ClaimRefused as refused:
+        _refuse(context, claim_pk, refused, key)
+
+
+def retry_due(context: InsurerContext, *, fetch: Fetch = fetch_release, limit: int = 100) -> int:
+    """Process the waiting claims whose next attempt is due; how many were tried."""
+    now = datetime.fromtimestamp(context.clock(), UTC)
+    with context.sessions() as session:
+        due = list(
+            session.scalars(
+                select(ClaimRow.id)
+                .where(ClaimRow.status.in_(WAITING), ClaimRow.next_attempt_at <= now)
+                .order_by(ClaimRow.next_attempt_at)
+                .limit(limit)
+            )
+        )
+    for claim_pk in due:
+        process(context, claim_pk, fetch=fetch)
+    return len(due)
+
+
+def _locked_waiting(session: Session, claim_pk: int) -> ClaimRow | None:
+    claim = session.scalar(select(ClaimRow).where(ClaimRow.id == claim_pk).with_for_update())
+    return claim if claim is not None and claim.status in WAITING else None
+
+
+def _store_answer(session: Session, claim: ClaimRow, key: str | None) -> None:
+    if key is not None:
+        session.flush()
+        claims_requests.finish(session, key, 202, claim_view(claim))
+
+
+def _wait(context: InsurerContext, claim_pk: int, wait: RetryLater, key: str | None) -> None:
+    now = datetime.fromtimestamp(context.clock(), UTC)
+    with transaction(context.sessions) as session:
+        claim = _locked_waiting(session, claim_pk)
+        if claim is None:
+            return
+        delay = min(BACKOFF_BASE_S * 2**claim.attempts, BACKOFF_MAX_S)
+        claim.status = ClaimStatus.PENDING
+        claim.refusal_code, claim.refusal_reason = wait.code, wait.reason[:500]
+        claim.attempts += 1
+        claim.next_attempt_at = now + timedelta(seconds=delay)
+        claim.updated_at = now
+        _store_answer(session, claim, key)
+
+
+def _refuse(context: InsurerContext, claim_pk: int, refused: ClaimRefused, key: str | None) -> None:
+    now = datetime.fromtimestamp(context.clock(), UTC)
+    with transaction(context.sessions) as session:
+        claim = _locked_waiting(session, claim_pk)
+        if claim is None:
+            return
+        claim.status = ClaimStatus.REFUSED
+        claim.refusal_code, claim.refusal_reason = refused.code, refused.reason[:500]
+        claim.attempts += 1
+        claim.next_attempt_at = None
+        claim.updated_at = now
+        _store_answer(session, claim, key)
+
+
+def _queue(
+    context: InsurerContext, claim_pk: int, verified: VerifiedRecord, key: str | None
+) -> None:
+    now = datetime.fromtimestamp(context.clock(), UTC)
+    with transaction(context.sessions) as session:
+        claim = _locked_waiting(session, claim_pk)
+        if claim is None:
+            return
+        leaf = verified.leaf
+        claim.pseudonym = leaf.pseudonym
+        claim.claim_ceiling_fen = leaf.claim_ceiling_fen
+        claim.batch_root, claim.record_commitment = verified.root, leaf.record_commitment
+        claim.proof_json = json.dumps(["0x" + node.hex() for node in verified.proof])
+        claim.attempts += 1
+        claim.next_attempt_at = None
+        claim.updated_at = now
+        try:
+            decision = _decide(context, session, claim, verified, now)
+        except ClaimRefused as refused:
+            claim.status = ClaimStatus.REFUSED
+            claim.refusal_code, claim.refusal_reason = refused.code, refused.reason[:500]
+            _store_answer(session, claim, key)
+            return
+        claim.product, claim.policy_number = decision.product, decision.policy_number
+        claim.computed_fen, claim.amount_fen = decision.computed_fen, decision.amount_fen
+        claim.benefits_json = json.dumps(decision.benefits)
+        claim.status = ClaimStatus.QUEUED
+        claim.refusal_code, claim.refusal_reason = "", ""
+        session.add(ClaimOutboxEntry(kind="record_claim", claim_id=claim.id, created_at=now))
+        _store_answer(session, claim, key)
+
+
+def _policy(session: Session, claim: ClaimRow, pseudonym: bytes) -> PolicyRow:
+    query = select(PolicyRow).with_for_update()
+    if claim.policy_number:
+        query = query.where(PolicyRow.policy_number == claim.policy_number)
+    else:
+        query = query.where(
+            PolicyRow.pseudonym == pseudonym,
+            PolicyRow.product == claim.product,
+            PolicyRow.status == PolicyStatus.ACTIVE,
+        )
+    policy = session.scalars(query.order_by(PolicyRow.id)).first()
+    if policy is None:
+        raise ClaimRefused("no_policy", "no policy of this insurer covers the claim")
+    if policy.pseudonym != pseudonym:
+        raise ClaimRefused("pseudonym_mismatch", "the policy belongs to another person")
+    if claim.product and policy.product != claim.product:
+        raise ClaimRefused("product_mismatch", "the policy is for another product")
+    if policy.status != PolicyStatus.ACTIVE:
+        raise ClaimRefused("policy_not_active", f"the policy is {policy.status}")
+    return policy
+
+
+def _decide(
+    context: InsurerContext,
+    session: Session,
+    claim: ClaimRow,
+    verified: VerifiedRecord,
+    now: datetime,
+) -> _Decision:
+    leaf = verified.leaf
+    policy = _policy(session, claim, leaf.pseudonym)
+    if policy.product not in context.rules.products:
+        raise ClaimRefused("product_mismatch", f"{policy.product!r} is not in the rules")
+    permission = context.registries.consents.permission_of(
+        leaf.pseudonym, context.address, Scope.SETTLEMENT_SUMMARY, Purpose.CLAIM
+    )
+    if permission is not PermissionStatus.PERMITTED:
+        raise ClaimRefused(
+            f"consent_{permission.name.lower()}", "the patient's consent does not permit a claim"
+        )
+    since, until = year_bounds(now)
+    ytd = payouts.year_to_date(session, leaf.pseudonym, policy.product, since=since, until=until)
+    try:
+        computed = payouts.compute_payout(context.rules, policy.product, verified.groups, ytd)
+    except payouts.RecordIncomplete as exc:
+        raise ClaimRefused("record_incomplete", str(exc)) from exc
+    if computed.paid_fen == 0:
+        raise ClaimRefused("nothing_payable", "the product pays nothing on this record")
+    left = leaf.claim_ceiling_fen - context.registries.claims.total_claimed_fen(leaf.settlement_id)
+    if left <= 0:
+        raise ClaimRefused("ceiling_taken", "other insurers' claims took the claim ceiling")
+    return _Decision(
+        product=policy.product,
+        policy_number=policy.policy_number,
+        computed_fen=computed.paid_fen,
+        amount_fen=min(computed.paid_fen, left),
+        benefits=computed.benefits,
+    )

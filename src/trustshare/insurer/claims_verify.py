@@ -1,0 +1,173 @@
+"""Fetch a settlement record from its bureau and verify it against the chain.
+
+The bureau is the settlement id's first 20 bytes; its endpoint comes from ``Participants``. The
+node asks with a signed ``POST /v1/releases`` (purpose ``claim``, groups ``settlement_summary``
+and ``fund_breakdown``), then, trusting nothing in the answer but what the chain confirms:
+
+1. the leaf is for the settlement asked about;
+2. the sealed disclosure opens with one of the keystore's sealing keys (current or older);
+3. the disclosed fields give the leaf's ``record_commitment`` (``verify_disclosure``): a
+   tampered byte anywhere fails here;
+4. the leaf's proof reaches a root the chain holds as a SETTLEMENT batch of that bureau
+   (``AttestationRegistry.verifySettlement``), and the settlement is not superseded.
+
+Refusals raise :class:`ClaimRefused` (final, the claim shows the code); a bureau that cannot be
+reached, answers 5xx, or whose batch is not final yet raises :class:`RetryLater`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import httpx
+from eth_utils import to_checksum_address
+
+from trustshare.crypto.commitment import Disclosure, verify_disclosure
+from trustshare.crypto.errors import CryptoError
+from trustshare.crypto.leaves import SettlementLeaf
+from trustshare.crypto.sealing import SealedRecord, open_sealed
+from trustshare.gateway.signing import sign_request
+from trustshare.insurer.context import InsurerContext
+
+RELEASE_PATH: Final = "/v1/releases"
+CLAIM_GROUPS: Final = ("settlement_summary", "fund_breakdown")
+
+
+class ClaimRefused(Exception):
+    """The claim cannot be paid: ``code`` (stable) and a reason for people."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        """Refuse with ``code``."""
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class RetryLater(ClaimRefused):
+    """Not now: the bureau is unreachable or the record's batch is not final yet."""
+
+
+@dataclass(frozen=True)
+class VerifiedRecord:
+    """A record proven against the chain: its leaf, batch root and proof, and its fields."""
+
+    leaf: SettlementLeaf
+    root: bytes
+    proof: list[bytes]
+    groups: dict[str, Mapping[str, Any]]
+
+
+def bureau_of(settlement_id: bytes) -> str:
+    """The bureau a settlement id belongs to: its first 20 bytes (checksum address)."""
+    return str(to_checksum_address(settlement_id[:20]))
+
+
+def fetch_release(
+    context: InsurerContext, settlement_id: bytes, *, timeout: float = 5.0
+) -> dict[str, Any]:
+    """Ask the settlement's bureau for the record under the patient's CLAIM consent."""
+    bureau = bureau_of(settlement_id)
+    participants = context.registries.participants
+    if not participants.is_active_bureau(bureau):
+        raise ClaimRefused("unknown_bureau", f"{bureau} is not an active bureau")
+    endpoint = participants.participant(bureau).endpoint.rstrip("/")
+    body = {
+        "record_type": "settlement",
+        "record_id": "0x" + settlement_id.hex(),
+        "purpose": "claim",
+        "scopes": list(CLAIM_GROUPS),
+    }
+    raw = json.dumps(body).encode()
+    headers = sign_request(context.keystore.account, "POST", RELEASE_PATH, raw, now=time.time())
+    headers["Content-Type"] = "application/json"
+    try:
+        answer = httpx.post(endpoint + RELEASE_PATH, content=raw, headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise RetryLater("bureau_unreachable", f"{endpoint}: {type(exc).__name__}") from exc
+    return _answer_of(answer)
+
+
+def _answer_of(answer: httpx.Response) -> dict[str, Any]:
+    if answer.status_code >= 500:
+        raise RetryLater("bureau_unreachable", f"the bureau answered {answer.status_code}")
+    try:
+        document = answer.json()
+    except ValueError:
+        raise ClaimRefused("malformed_release", "the bureau's answer is not JSON") from None
+    if answer.status_code == 200 and isinstance(document, dict):
+        return document
+    error = document.get("error", {}) if isinstance(document, dict) else {}
+    code = str(error.get("code", "bureau_refused"))
+    message = str(error.get("message", f"status {answer.status_code}"))
+    if answer.status_code == 409 and code == "not_yet_committed":
+        raise RetryLater(code, "the record's batch is not final yet")
+    if code == "consent_missing":
+        status = str(error.get("permission_status", "NO_CONSENT")).lower()
+        raise ClaimRefused(f"consent_{status}", message)
+    raise ClaimRefused(code, message)
+
+
+def verify_release(
+    context: InsurerContext, settlement_id: bytes, answer: Mapping[str, Any]
+) -> VerifiedRecord:
+    """Check the released record as described above; the verified leaf, proof and fields."""
+    try:
+        leaf_json, batch = answer["leaf"], answer["batch"]
+        leaf = SettlementLeaf(
+            _hex(leaf_json["settlement_id"]),
+            _hex(leaf_json["pseudonym"]),
+            _hex(leaf_json["record_commitment"]),
+            int(leaf_json["claim_ceiling_fen"]),
+        )
+        root = _hex(batch["root"])
+        proof = [_hex(node) for node in batch["proof"]]
+        sealed = SealedRecord.from_json_dict(answer["sealed_disclosure"])
+    except (KeyError, TypeError, ValueError, CryptoError) as exc:
+        raise ClaimRefused("malformed_release", f"the release is malformed: {exc!r}") from exc
+    if leaf.settlement_id != settlement_id:
+        raise ClaimRefused("leaf_mismatch", "the release is for another settlement")
+    groups = _open(context, sealed, settlement_id, leaf.record_commitment)
+    missing = [name for name in CLAIM_GROUPS if name not in groups]
+    if missing:
+        raise ClaimRefused("consent_scope_withheld", f"the bureau withheld {', '.join(missing)}")
+    attestations = context.registries.attestations
+    if not attestations.verify_settlement(root, leaf, proof):
+        raise ClaimRefused(
+            "proof_not_committed", "the leaf's proof does not reach a committed settlement batch"
+        )
+    if attestations.batch_of(root).bureau.lower() != bureau_of(settlement_id).lower():
+        raise ClaimRefused("foreign_batch", "the batch was committed by another bureau")
+    if attestations.superseded_by(settlement_id) is not None:
+        raise ClaimRefused("settlement_superseded", "the settlement was corrected (superseded)")
+    return VerifiedRecord(leaf, root, proof, groups)
+
+
+def _open(
+    context: InsurerContext, sealed: SealedRecord, settlement_id: bytes, commitment: bytes
+) -> dict[str, Mapping[str, Any]]:
+    plaintext = None
+    for entry in reversed(context.keystore.sealing_keys):  # the current key first
+        try:
+            plaintext = open_sealed(sealed, entry.private, settlement_id, context.address)
+            break
+        except CryptoError:
+            continue
+    if plaintext is None:
+        raise ClaimRefused("undecryptable", "no sealing key of this node opens the record")
+    try:
+        disclosure = Disclosure.from_json_dict(json.loads(plaintext))
+        return verify_disclosure(disclosure, commitment)
+    except (CryptoError, ValueError, KeyError, TypeError) as exc:
+        raise ClaimRefused(
+            "commitment_mismatch", f"the disclosed fields do not give the commitment: {exc}"
+        ) from exc
+
+
+def _hex(text: Any) -> bytes:
+    if not isinstance(text, str) or not text.startswith("0x"):
+        raise ValueError(f"expected 0x-hex, got {text!r}")
+    return bytes.fromhex(text[2:])

@@ -1,0 +1,171 @@
+"""What a fast claim pays, computed with the engine's commercial layer, and the payouts ledger.
+
+The claim sees the *national record* (the ``settlement_summary`` and ``fund_breakdown`` groups),
+not the bill's lines, so the engine's pots are rebuilt from the record's amounts exactly as
+:func:`trustshare.domain.settle` builds them:
+
+- in-catalogue self-pay = ``preselfpay_amt + inscp_scp_amt − hifp_pay − hifmi_pay − maf_pay``
+  (class-B self-pay plus what the statutory funds left of the in-scope amount);
+- above the price cap = ``overlmt_selfpay``;
+- class C = ``fulamt_ownpay_amt``, as one amount without item codes: without ``line_items`` no
+  class-C amount can be told to be a listed special drug, so a ``special_drugs`` benefit pays
+  nothing on a fast claim (a claim with line items is a later step).
+
+Then :func:`trustshare.domain.commercial.pay_commercial` runs this insurer's product alone, as
+first commercial payer, with the person's year to date taken from this node's earlier queued or
+recorded claims of the product (:func:`year_to_date`). What earlier payers took is accounted for by the
+chain: the amount is capped by the leaf's claim ceiling less every insurer's active claims.
+A hospital-confirmed record keeps the national amounts under ``fund_breakdown.record``; a record
+ingested from the national platform has them directly in ``fund_breakdown``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trustshare.domain import RuleSet
+from trustshare.domain.accumulators import Accumulators, BenefitAccumulator
+from trustshare.domain.bill import ProductHolding, VisitType
+from trustshare.domain.commercial import Pots, pay_commercial
+from trustshare.storage.insurer_models import ClaimRow, ClaimStatus, PayoutKind, PayoutRow
+
+RECORD_AMOUNTS = (
+    "preselfpay_amt",
+    "inscp_scp_amt",
+    "hifp_pay",
+    "hifmi_pay",
+    "maf_pay",
+    "overlmt_selfpay",
+    "fulamt_ownpay_amt",
+    "fund_pay_sumamt",
+)
+"""The national record's amounts the computation reads (integer fen)."""
+
+
+class RecordIncomplete(ValueError):
+    """The disclosed record lacks an amount or the visit type the computation needs."""
+
+
+@dataclass(frozen=True)
+class Computed:
+    """What the product pays for the record, and its benefit lines (for the accumulators)."""
+
+    paid_fen: int
+    benefits: list[dict[str, Any]]
+
+
+def _amounts(groups: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
+    fund = groups.get("fund_breakdown")
+    if fund is None:
+        raise RecordIncomplete("the fund_breakdown group was not disclosed")
+    nested = fund.get("record")
+    record = nested if isinstance(nested, Mapping) else fund
+    amounts: dict[str, int] = {}
+    for name in RECORD_AMOUNTS:
+        value = record.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise RecordIncomplete(f"fund_breakdown.{name} is missing or not a fen amount")
+        amounts[name] = value
+    return amounts
+
+
+def _visit_type(groups: Mapping[str, Mapping[str, Any]]) -> VisitType:
+    summary = groups.get("settlement_summary", {})
+    try:
+        return VisitType(summary.get("med_type"))
+    except ValueError:
+        raise RecordIncomplete("settlement_summary.med_type is missing or unknown") from None
+
+
+def pots_of(groups: Mapping[str, Mapping[str, Any]]) -> tuple[Pots, int]:
+    """The person's share by bucket after the statutory layers, and what those layers paid."""
+    a = _amounts(groups)
+    in_catalogue = (
+        a["preselfpay_amt"] + a["inscp_scp_amt"] - a["hifp_pay"] - a["hifmi_pay"] - a["maf_pay"]
+    )
+    if in_catalogue < 0:
+        raise RecordIncomplete("the statutory funds paid more than the in-scope amount")
+    class_c = {"": a["fulamt_ownpay_amt"]} if a["fulamt_ownpay_amt"] else {}
+    return Pots(in_catalogue, a["overlmt_selfpay"], class_c), a["fund_pay_sumamt"]
+
+
+def compute_payout(
+    rules: RuleSet, product: str, groups: Mapping[str, Mapping[str, Any]], ytd: Accumulators
+) -> Computed:
+    """What ``product`` pays for the disclosed record, given the person's year to date."""
+    terms = rules.products[product]
+    pots, statutory_paid = pots_of(groups)
+    outcome = pay_commercial(
+        [(ProductHolding(product=product), terms)], pots, _visit_type(groups), ytd, statutory_paid
+    )
+    (payment,) = outcome.payments
+    return Computed(payment.paid_fen, [line.to_dict() for line in payment.benefits])
+
+
+def year_to_date(
+    session: Session, pseudonym: bytes, product: str, *, since: datetime, until: datetime
+) -> Accumulators:
+    """The person's accumulators of ``product``: queued and recorded claims in ``[since, until)``."""
+    rows = session.scalars(
+        select(ClaimRow.benefits_json).where(
+            ClaimRow.pseudonym == pseudonym,
+            ClaimRow.product == product,
+            ClaimRow.status.in_((ClaimStatus.QUEUED, ClaimStatus.RECORDED)),
+            ClaimRow.created_at >= since,
+            ClaimRow.created_at < until,
+        )
+    )
+    totals: dict[str, tuple[int, int]] = {}
+    for text in rows:
+        for line in json.loads(text):
+            met, paid = totals.get(line["benefit_id"], (0, 0))
+            totals[line["benefit_id"]] = (
+                met + int(line["deductible_applied_fen"]),
+                paid + int(line["paid_fen"]),
+            )
+    benefits = {
+        benefit: BenefitAccumulator(deductible_met_fen=met, paid_fen=paid)
+        for benefit, (met, paid) in totals.items()
+    }
+    return Accumulators(products={product: benefits} if benefits else {})
+
+
+def pay(session: Session, claim: ClaimRow, tx_hash: str) -> PayoutRow | None:
+    """Add the claim's payout to the ledger (in the caller's transaction); None if it has one."""
+    return _ledger_row(session, claim, PayoutKind.PAYOUT, claim.amount_fen, tx_hash)
+
+
+def reverse(session: Session, claim: ClaimRow, tx_hash: str) -> PayoutRow | None:
+    """Add the claim's reversal (the negative amount); None if it has one."""
+    return _ledger_row(session, claim, PayoutKind.REVERSAL, -claim.amount_fen, tx_hash)
+
+
+def _ledger_row(
+    session: Session, claim: ClaimRow, kind: str, amount_fen: int, tx_hash: str
+) -> PayoutRow | None:
+    known = session.scalar(
+        select(PayoutRow).where(PayoutRow.claim_id == claim.id, PayoutRow.kind == kind)
+    )
+    if known is not None:
+        return None
+    row = PayoutRow(
+        claim_id=claim.id,
+        kind=kind,
+        settlement_id=claim.settlement_id,
+        amount_fen=amount_fen,
+        tx_hash=tx_hash,
+    )
+    session.add(row)
+    return row
+
+
+def ledger(session: Session) -> list[PayoutRow]:
+    """Every ledger row, oldest first."""
+    return list(session.scalars(select(PayoutRow).order_by(PayoutRow.id)))
