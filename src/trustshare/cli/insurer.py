@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from trustshare.chain.errors import ChainError
+from trustshare.cli import node_commands as node
 from trustshare.insurer.keystore import Keystore, KeystoreError
 from trustshare.insurer.settings import CONFIG_FILE_ENV, InsurerSettings
-from trustshare.storage.insurer_migrate import current_revision, upgrade
+from trustshare.storage.insurer_migrate import INSURER_MIGRATIONS
 
 insurer_app = typer.Typer(
     help=(
@@ -34,15 +34,7 @@ KeystoreOption = Annotated[
 
 def load_settings() -> InsurerSettings:
     """The node's settings, or a readable exit naming what is missing or wrong."""
-    try:
-        return InsurerSettings()
-    except ValidationError as exc:
-        problems = "\n".join(
-            f"  TRUSTSHARE_INSURER_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
-            for e in exc.errors()
-        )
-        typer.echo(f"error: the insurer's settings are incomplete:\n{problems}", err=True)
-        raise typer.Exit(1) from exc
+    return node.load_settings(InsurerSettings, "insurer")
 
 
 @insurer_app.command("keygen")
@@ -81,9 +73,7 @@ def rotate_key(keystore_file: KeystoreOption) -> None:
 @insurer_app.command("migrate")
 def migrate() -> None:
     """Bring the node's database to the current schema (safe to repeat)."""
-    settings = load_settings()
-    upgrade(settings.database_url)
-    typer.echo(f"database at revision {current_revision(settings.database_url)}")
+    node.migrate(load_settings().database_url, INSURER_MIGRATIONS)
 
 
 @insurer_app.command("serve")
@@ -92,15 +82,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8801,
 ) -> None:
     """Migrate the database, then serve the node's API (one worker process)."""
-    import uvicorn
-
     from trustshare.insurer.app import create_app
 
     settings = load_settings()
-    upgrade(settings.database_url)
-    try:
-        app = create_app(settings)
-    except (ChainError, KeystoreError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    uvicorn.run(app, host=host, port=port, workers=1, log_level="info")
+    INSURER_MIGRATIONS.upgrade(settings.database_url)
+    node.serve(
+        lambda: create_app(settings), host=host, port=port, refusals=(ChainError, KeystoreError)
+    )
