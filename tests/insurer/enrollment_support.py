@@ -73,9 +73,7 @@ def served_bureau(bureau_context: BureauContext, network: Network) -> Iterator[s
 def register_sealing_key(network: Network, context: InsurerContext) -> None:
     """Register the node's current sealing key on chain (as ``insurer keygen`` tells one to)."""
     participants = network.registries(network.insurer).participants
-    participants.rotate_encryption_key(
-        context.address, context.keystore.current.public.to_bytes()
-    )
+    participants.rotate_encryption_key(context.address, context.keystore.current.public.to_bytes())
 
 
 def enroll_patient(
@@ -109,7 +107,7 @@ def consent(
     scopes: Scope = Scope.ENROLLMENT,
     purposes: Purpose = Purpose.UNDERWRITING,
 ) -> None:
-    """Bind the patient's wallet (by the bureau) and grant the insurer ``scopes`` for ``purposes``."""
+    """Bind the patient's wallet (by the bureau); grant the insurer ``scopes`` for ``purposes``."""
     consents = network.registries(network.bureau).consents
     wallet, _ = consents.binding_of(PATIENT_PSEUDONYM)
     if int(wallet, 16) == 0:
@@ -134,9 +132,7 @@ def signed_post(
     return client.post(path, content=raw, headers=headers)
 
 
-def ask_for_policy(
-    client: TestClient, product: str, *, signer: LocalAccount, **extra: Any
-) -> Any:
+def ask_for_policy(client: TestClient, product: str, *, signer: LocalAccount, **extra: Any) -> Any:
     """The patient's app asks for ``product`` (signed by ``signer``)."""
     body = {"pseudonym": "0x" + PATIENT_PSEUDONYM.hex(), "product": product, **extra}
     return signed_post(client, signer, "/v1/enrollments", body)

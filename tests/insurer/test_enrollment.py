@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from trustshare.bureau.context import BureauContext
 from trustshare.crypto.leaves import bureau_of
+from trustshare.crypto.vocabulary import Scope
 from trustshare.insurer.context import InsurerContext
 from trustshare.insurer.enrollment import CHINA_STANDARD_TIME, today
 from trustshare.storage.insurer_models import PolicyRow
@@ -48,7 +49,10 @@ def policies(context: InsurerContext) -> list[PolicyRow]:
 
 
 def test_a_verified_enrollment_gets_a_one_year_policy_from_today(
-    bureau_context: BureauContext, insurer_context: InsurerContext, network: Network, bureau_url: str
+    bureau_context: BureauContext,
+    insurer_context: InsurerContext,
+    network: Network,
+    bureau_url: str,
 ) -> None:
     enrollment_id = enroll_patient(bureau_context)
     consent(network)
@@ -73,7 +77,10 @@ def test_a_verified_enrollment_gets_a_one_year_policy_from_today(
 
 
 def test_a_later_start_within_the_enrollment_is_accepted(
-    bureau_context: BureauContext, insurer_context: InsurerContext, network: Network, bureau_url: str
+    bureau_context: BureauContext,
+    insurer_context: InsurerContext,
+    network: Network,
+    bureau_url: str,
 ) -> None:
     enroll_patient(bureau_context)
     consent(network)
@@ -85,10 +92,13 @@ def test_a_later_start_within_the_enrollment_is_accepted(
 
 
 def test_without_underwriting_consent_the_bureau_refuses_and_so_does_the_node(
-    bureau_context: BureauContext, insurer_context: InsurerContext, network: Network, bureau_url: str
+    bureau_context: BureauContext,
+    insurer_context: InsurerContext,
+    network: Network,
+    bureau_url: str,
 ) -> None:
     enroll_patient(bureau_context)
-    consent(network, scopes=Scope_NONE)
+    consent(network, scopes=Scope(0))
     with patients_client(insurer_context) as client:
         answer = ask_for_policy(client, PRODUCT, signer=network.patient)
 
@@ -132,7 +142,10 @@ def test_a_policy_the_record_does_not_support_is_refused_with_its_reason(
 
 
 def test_a_person_the_bureau_has_not_enrolled_is_refused(
-    bureau_context: BureauContext, insurer_context: InsurerContext, network: Network, bureau_url: str
+    bureau_context: BureauContext,
+    insurer_context: InsurerContext,
+    network: Network,
+    bureau_url: str,
 ) -> None:
     consent(network)
     with patients_client(insurer_context) as client:
@@ -142,7 +155,10 @@ def test_a_person_the_bureau_has_not_enrolled_is_refused(
 
 
 def test_an_enrollment_not_yet_on_chain_is_409_to_retry(
-    bureau_context: BureauContext, insurer_context: InsurerContext, network: Network, bureau_url: str
+    bureau_context: BureauContext,
+    insurer_context: InsurerContext,
+    network: Network,
+    bureau_url: str,
 ) -> None:
     enroll_patient(bureau_context, commit=False)
     consent(network)
@@ -153,7 +169,10 @@ def test_an_enrollment_not_yet_on_chain_is_409_to_retry(
 
 
 def test_a_second_request_for_the_same_product_is_409_with_the_first_policy(
-    bureau_context: BureauContext, insurer_context: InsurerContext, network: Network, bureau_url: str
+    bureau_context: BureauContext,
+    insurer_context: InsurerContext,
+    network: Network,
+    bureau_url: str,
 ) -> None:
     enroll_patient(bureau_context)
     consent(network)
@@ -167,7 +186,10 @@ def test_a_second_request_for_the_same_product_is_409_with_the_first_policy(
 
 
 def test_only_the_wallet_bound_to_the_pseudonym_may_ask(
-    bureau_context: BureauContext, insurer_context: InsurerContext, network: Network, bureau_url: str
+    bureau_context: BureauContext,
+    insurer_context: InsurerContext,
+    network: Network,
+    bureau_url: str,
 ) -> None:
     enroll_patient(bureau_context)
     consent(network)

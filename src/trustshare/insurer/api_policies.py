@@ -32,9 +32,7 @@ def get_bureau_client(request: Request) -> BureauClient:
     client: BureauClient | None = getattr(request.app.state, "bureau_client", None)
     if client is None:
         context: InsurerContext = request.app.state.context
-        client = BureauClient(
-            context.keystore, context.registries, timeout=context.settings.chain_timeout_s + 3
-        )
+        client = BureauClient(context.keystore, context.registries)
         request.app.state.bureau_client = client
     return client
 

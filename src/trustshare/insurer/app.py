@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from trustshare.gateway.errors import install_error_handlers
-from trustshare.insurer import api
+from trustshare.insurer import api, api_policies
 from trustshare.insurer.context import InsurerContext
 from trustshare.insurer.expiry import HoldReleaser
 from trustshare.insurer.settings import InsurerSettings
@@ -34,12 +34,16 @@ def create_app(settings: InsurerSettings, *, context: InsurerContext | None = No
     app = FastAPI(
         title="TrustShare insurer node",
         version="1",
-        description="Real-time authorisation of this insurer's layer at the hospital window.",
+        description=(
+            "Real-time authorisation of this insurer's layer at the hospital window, "
+            "one-click enrollment on verified basic-insurance data, and policy codes."
+        ),
         lifespan=lifespan,
     )
     app.state.context = node
     install_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(api_policies.router)
 
     @app.get("/v1/health", tags=["operations"])
     def health() -> dict[str, object]:

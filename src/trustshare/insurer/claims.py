@@ -106,7 +106,7 @@ def claim_by_id(session: Session, claim_id: str) -> ClaimRow | None:
 
 
 def claim_by_settlement(session: Session, settlement_id: bytes) -> ClaimRow | None:
-    """This insurer's claim on ``settlement_id``."""
+    """The claim of this insurer on ``settlement_id``."""
     return session.scalar(select(ClaimRow).where(ClaimRow.settlement_id == settlement_id))
 
 

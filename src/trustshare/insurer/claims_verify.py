@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
-from eth_utils import to_checksum_address
+from web3 import Web3
 
 from trustshare.crypto.commitment import Disclosure, verify_disclosure
 from trustshare.crypto.errors import CryptoError
@@ -63,7 +63,7 @@ class VerifiedRecord:
 
 def bureau_of(settlement_id: bytes) -> str:
     """The bureau a settlement id belongs to: its first 20 bytes (checksum address)."""
-    return str(to_checksum_address(settlement_id[:20]))
+    return str(Web3.to_checksum_address(settlement_id[:20]))
 
 
 def fetch_release(

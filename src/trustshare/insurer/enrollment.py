@@ -87,8 +87,9 @@ def one_click_enroll(
             status_code=422,
             field="product",
         )
-    first_day = start or today(context.clock())
-    if first_day < today(context.clock()):
+    this_day = today(context.clock())
+    first_day = start or this_day
+    if first_day < this_day:
         raise EnrollmentRefused(
             "start_in_past", "cover cannot start before today", status_code=422, field="start"
         )

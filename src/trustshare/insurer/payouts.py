@@ -13,8 +13,9 @@ not the bill's lines, so the engine's pots are rebuilt from the record's amounts
 
 Then :func:`trustshare.domain.commercial.pay_commercial` runs this insurer's product alone, as
 first commercial payer, with the person's year to date taken from this node's earlier queued or
-recorded claims of the product (:func:`year_to_date`). What earlier payers took is accounted for by the
-chain: the amount is capped by the leaf's claim ceiling less every insurer's active claims.
+recorded claims of the product (:func:`year_to_date`). What earlier payers took is accounted for
+by the chain: the amount is capped by the leaf's claim ceiling less every insurer's active
+claims.
 A hospital-confirmed record keeps the national amounts under ``fund_breakdown.record``; a record
 ingested from the national platform has them directly in ``fund_breakdown``.
 """
@@ -79,7 +80,7 @@ def _amounts(groups: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
 def _visit_type(groups: Mapping[str, Mapping[str, Any]]) -> VisitType:
     summary = groups.get("settlement_summary", {})
     try:
-        return VisitType(summary.get("med_type"))
+        return VisitType(str(summary.get("med_type")))
     except ValueError:
         raise RecordIncomplete("settlement_summary.med_type is missing or unknown") from None
 
@@ -112,7 +113,7 @@ def compute_payout(
 def year_to_date(
     session: Session, pseudonym: bytes, product: str, *, since: datetime, until: datetime
 ) -> Accumulators:
-    """The person's accumulators of ``product``: queued and recorded claims in ``[since, until)``."""
+    """The person's accumulators of ``product``: its queued and recorded claims in the period."""
     rows = session.scalars(
         select(ClaimRow.benefits_json).where(
             ClaimRow.pseudonym == pseudonym,

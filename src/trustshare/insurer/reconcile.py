@@ -40,7 +40,7 @@ class ChainClaimEvent:
 def claim_events(
     context: InsurerContext, *, from_block: int = 0, settlement_id: bytes | None = None
 ) -> list[ChainClaimEvent]:
-    """This insurer's claim events (recorded and reversed), in chain order."""
+    """The claim events of this insurer (recorded and reversed), in chain order."""
     contract = context.registries.claims.contract
     filters: dict[str, Any] = {"insurer": context.address}
     if settlement_id is not None:

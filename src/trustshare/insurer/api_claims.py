@@ -1,0 +1,82 @@
+"""The insurer node's fast-claims API: ``POST /v1/claims`` and ``GET /v1/claims/{claim_id}``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from trustshare.gateway.errors import NotFound, Unprocessable
+from trustshare.gateway.idempotency import IDEMPOTENCY_HEADER, check_key, request_fingerprint
+from trustshare.insurer import claims
+from trustshare.insurer.api import ContextDep
+
+router = APIRouter(tags=["claims"])
+
+CLAIMS_PATH = "/v1/claims"
+
+
+class ClaimBody(BaseModel):
+    """A fast claim on one settlement: the product, or the policy, it is claimed under."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    settlement_id: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="bytes32 hex")
+    product: str | None = Field(default=None, min_length=1, max_length=64)
+    policy_number: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _names_a_cover(self) -> ClaimBody:
+        if self.product is None and self.policy_number is None:
+            raise ValueError("give the product or the policy_number the claim is made under")
+        return self
+
+
+@router.post(
+    CLAIMS_PATH,
+    status_code=202,
+    responses={
+        200: {"description": "the settlement already has a claim (under another key): that one"},
+        202: {"description": "the claim: queued, pending (with the reason) or refused (why)"},
+        409: {"description": "a request with this Idempotency-Key is still running"},
+        422: {"description": "bad body, bad key, or the key was used with another body"},
+    },
+)
+def post_claim(
+    body: ClaimBody,
+    context: ContextDep,
+    idempotency_key: Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER)] = None,
+) -> JSONResponse:
+    """Claim this insurer's share of a settlement: verified, computed, queued on chain.
+
+    The record is fetched from the settlement's bureau under the patient's CLAIM consent and
+    verified against the chain before anything is queued. A repeat under the same
+    ``Idempotency-Key`` returns the first answer.
+    """
+    if idempotency_key is None:
+        raise Unprocessable(
+            "missing_idempotency_key",
+            "POST /v1/claims needs an Idempotency-Key header",
+            field=IDEMPOTENCY_HEADER,
+        )
+    key = check_key(idempotency_key)
+    ask = claims.ClaimAsk(
+        settlement_id=bytes.fromhex(body.settlement_id[2:]),
+        product=body.product,
+        policy_number=body.policy_number,
+    )
+    fingerprint = request_fingerprint("POST", CLAIMS_PATH, body.model_dump())
+    answer = claims.submit(context, ask, key=key, fingerprint=fingerprint)
+    return JSONResponse(answer.body, status_code=answer.status_code)
+
+
+@router.get(CLAIMS_PATH + "/{claim_id}", responses={404: {"description": "no such claim"}})
+def get_claim(claim_id: str, context: ContextDep) -> dict[str, Any]:
+    """A claim's state, amount, transaction, and the reason of a refusal or of a wait."""
+    with context.sessions() as session:
+        claim = claims.claim_by_id(session, claim_id)
+        if claim is None:
+            raise NotFound("claim_not_found", "no such claim")
+        return claims.claim_view(claim)
