@@ -45,6 +45,7 @@ from trustshare.crypto.pseudonym import pseudonym_of
 from trustshare.crypto.sealing import open_sealed, seal
 from trustshare.crypto.vocabulary import Purpose, Scope
 from trustshare.demo_bureau import BureauScenario
+from trustshare.demo_insurer import InsurerScenario
 from trustshare.devnet import DemoInsurer, DevNetwork, start_dev_network
 from trustshare.domain import (
     EMPTY_ACCUMULATORS,
@@ -312,9 +313,13 @@ def run_demo(echo: Echo, state_dir: Path | None = None) -> None:
     """Start a fresh network, walk both acts of the scenario, stop the network."""
     network = start_dev_network(state_dir=state_dir)
     try:
-        Scenario(network, echo).run()
+        scenario = Scenario(network, echo)
+        scenario.run()
         with tempfile.TemporaryDirectory(prefix="trustshare-demo-") as workdir:
-            BureauScenario(network, echo, Path(workdir), DEMO_ID_NUMBER).run()
+            insurers = InsurerScenario(
+                network, echo, Path(workdir), scenario.patient, scenario.pseudonym, DEMO_ID_NUMBER
+            )
+            BureauScenario(network, echo, Path(workdir), DEMO_ID_NUMBER).run(then=insurers.run)
         echo("\nScenario complete.")
     finally:
         network.stop()

@@ -39,6 +39,7 @@ from trustshare.storage.migrate import upgrade
 from trustshare.storage.models import Batch, OutboxEntry
 
 Echo = Callable[[str], None]
+Then = Callable[[httpx.Client, BureauContext, dict[str, str]], None]
 DEMO_BILLS = ("bill-beijing-inpatient.json", "bill-shanghai-special-drug.json")
 
 
@@ -67,6 +68,7 @@ class BureauScenario:
         self.echo = echo
         self.id_number = id_number
         self.hospital_token = secrets.token_urlsafe(24)
+        self.operator_token = secrets.token_urlsafe(24)
         deployment_file = workdir / "deployment.json"
         network.deployment.write(deployment_file)
         self.settings = BureauSettings(
@@ -76,20 +78,26 @@ class BureauScenario:
             chain_key=SecretStr(bytes(network.bureau.key).hex()),
             pseudonym_key=SecretStr(network.bureau_pseudonym_key.reveal_bytes().hex()),
             hospital_tokens={"Demo People's Hospital": SecretStr(self.hospital_token)},
+            operator_token=SecretStr(self.operator_token),
             batch_max_wait_ms=300,
             publisher_poll_ms=100,
         )
 
-    def run(self) -> None:
-        """Serve the node and walk the steps."""
+    def run(self, then: Then | None = None) -> None:
+        """Serve the node and walk the steps; ``then`` continues while the node still runs."""
         upgrade(self.settings.database_url)
         context = BureauContext.from_settings(self.settings)
         with serving(create_app(self.settings, context=context)) as url:
             self.echo(f"\n[8] Bureau node at {url} (SQLite, clearing publisher running)")
+            operator = self.network.registries(self.network.operator).participants
+            operator.update_endpoint(self.network.bureau.address, url)  # insurers find it here
             with httpx.Client(base_url=url, timeout=30) as client:
                 setl_ids = self.settle_bills(client)
                 self.await_clearing(context, setl_ids)
                 self.releases(client, context, setl_ids[0])
+                if then is not None:
+                    tokens = {"hospital": self.hospital_token, "operator": self.operator_token}
+                    then(client, context, tokens)
 
     def settle_bills(self, client: httpx.Client) -> list[str]:
         """Step 8: the hospital confirms bills; a repeated request is answered from the record."""

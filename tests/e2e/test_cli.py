@@ -45,6 +45,8 @@ def test_demo_walks_the_scenario_and_refuses_the_double_claim() -> None:
         "settlements  tx 0x",
         "→ 403 consent_missing (REVOKED); logged",
         "proof verified on-chain: True",
+        "and issued policy P",
+        "authorised 37,556.19 yuan in real time",
         "Scenario complete.",
     ):
         assert marker in output, f"missing {marker!r} in demo output"

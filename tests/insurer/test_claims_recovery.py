@@ -1,4 +1,5 @@
-"""Fast claims through failures: an unreachable bureau, a crash between chain and ledger."""
+"""Fast claims through failures and corrections: an unreachable bureau, a crash between chain
+and ledger, a superseded settlement."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from trustshare.insurer.context import InsurerContext
 from trustshare.insurer.reconcile import reconcile
 from trustshare.storage.insurer_models import ClaimStatus
 
+from ..bureau.release_support import store_settlement
 from ..conftest import Network
 from .claims_support import (
+    batch_proof,
     bureau_served,
     claim_of,
     claim_record,
@@ -95,4 +98,46 @@ def test_a_crash_between_the_chain_and_the_ledger_ends_in_exactly_one_payout(
     (payout,) = ledger(insurer_context)
     assert payout.amount_fen == body["amount_fen"]
     assert claim_of(insurer_context, claimable.settlement_id).status == ClaimStatus.RECORDED
+    assert reconcile(insurer_context) == []
+
+
+def _supersede(bureau_context: BureauContext, network: Network, old: SettlementLeaf) -> None:
+    groups, _, ceiling = claim_record()
+    new = store_settlement(
+        bureau_context, setl_id="S-CLAIM-FIX", record=groups, claim_ceiling_fen=ceiling
+    )
+    old_root, old_proof = batch_proof(bureau_context, old.settlement_id)
+    new_root, new_proof = batch_proof(bureau_context, new.settlement_id)
+    attestations = network.registries(network.bureau).attestations
+    attestations.supersede_settlement(old_root, old, old_proof, new_root, new, new_proof)
+
+
+@pytest.mark.parametrize("reversed_by", ["insurer", "anyone"])
+def test_a_superseded_settlement_reverses_the_claim_and_the_ledger_shows_it(
+    bureau_context: BureauContext,
+    insurer_context: InsurerContext,
+    network: Network,
+    claimable: SettlementLeaf,
+    reversed_by: str,
+) -> None:
+    with bureau_served(bureau_context, network), claims_client(insurer_context) as client:
+        body = post_claim(client, claimable.settlement_id, "fix-1").json()
+    sender = ClaimSender(insurer_context)
+    assert sender.run_once().recorded == [body["claim_id"]]
+    _supersede(bureau_context, network, claimable)
+    if reversed_by == "anyone":  # any account may reverse claims on a superseded settlement
+        outsider = network.registries(network.outsider).claims
+        outsider.reverse_claim(claimable.settlement_id, network.insurer.address)
+    report = sender.run_once()
+    assert (report.reversals_queued, report.reversed) == ([body["claim_id"]], [body["claim_id"]])
+    assert sender.run_once().reversals_queued == []
+    payout, reversal = ledger(insurer_context)
+    assert (payout.kind, reversal.kind) == ("payout", "reversal")
+    assert reversal.amount_fen == -payout.amount_fen == -body["amount_fen"]
+    assert reversal.tx_hash.startswith("0x")
+    assert claim_of(insurer_context, claimable.settlement_id).status == ClaimStatus.REVERSED
+    on_chain = network.registries().claims.claim_of(
+        claimable.settlement_id, network.insurer.address
+    )
+    assert on_chain.reversed
     assert reconcile(insurer_context) == []

@@ -1,8 +1,9 @@
 """The claim sender: turns the claims outbox into on-chain claims, and claims into payouts.
 
 Each round (:meth:`ClaimSender.run_once`, or a background thread) retries the waiting claims
-that are due, settles what a previous round or process left ``sent``, then sends ``pending``
-entries: several ``record_claim`` entries go as one ``recordClaims`` transaction (all or
+that are due, settles what a previous round or process left ``sent``, queues the reversal of
+recorded claims whose settlement was superseded (:mod:`.claims_corrections`), then sends
+``pending`` entries: several ``record_claim`` entries go as one ``recordClaims`` transaction (all or
 nothing; if the chain would refuse the batch, each is sent alone to learn which one and why).
 
 The signed transaction is stored on its entries and committed before it is broadcast
@@ -44,9 +45,10 @@ from trustshare.chain.sender import TransactionSender, TxOutcome
 from trustshare.crypto.leaves import SettlementLeaf
 from trustshare.insurer import claims, payouts
 from trustshare.insurer.claims import Fetch
+from trustshare.insurer.claims_corrections import REVERSE, queue_reversals
 from trustshare.insurer.claims_verify import fetch_release
 from trustshare.insurer.context import InsurerContext
-from trustshare.insurer.reconcile import recorded_tx
+from trustshare.insurer.reconcile import event_tx
 from trustshare.storage.database import transaction
 from trustshare.storage.insurer_models import ClaimOutboxEntry, ClaimRow, ClaimStatus
 
@@ -54,7 +56,6 @@ log = logging.getLogger(__name__)
 
 TRANSPORT_ERRORS: Final = (OSError, TransactionError, Web3Exception)
 RECORD: Final = "record_claim"
-REVERSE: Final = "reverse_claim"
 ZERO_ADDRESS: Final = "0x" + "00" * 20
 
 
@@ -124,6 +125,7 @@ class SendReport:
     recorded: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     reversed: list[str] = field(default_factory=list)
+    reversals_queued: list[str] = field(default_factory=list)
     interrupted: str | None = None
 
 
@@ -148,6 +150,7 @@ class ClaimSender:
         self.journal = ClaimJournal(context)
         self._sender: TransactionSender | None = None
         self._registries: Registries | None = None
+        self._superseded_from = 0
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -159,6 +162,10 @@ class ClaimSender:
         try:
             report.retried = claims.retry_due(self.context, fetch=self.fetch)
             self._settle_sent(report)
+            reversals, self._superseded_from = queue_reversals(
+                self.context, from_block=self._superseded_from
+            )
+            report.reversals_queued = reversals
             self._send_pending(report)
         except TRANSPORT_ERRORS as exc:
             report.interrupted = f"{type(exc).__name__}: {exc}"
@@ -273,7 +280,7 @@ class ClaimSender:
             claim = self.context.registries.claims.claim_of(settlement_id, self.context.address)
             found = claim.insurer != ZERO_ADDRESS and (kind == RECORD or claim.reversed)
             if found:
-                tx_hash = recorded_tx(self.context, settlement_id) if kind == RECORD else None
+                tx_hash = event_tx(self.context, settlement_id, reversal=kind == REVERSE)
                 self._record_done([entry_id], tx_hash or "", None, report)
             else:
                 with transaction(self.context.sessions) as session:

@@ -64,10 +64,10 @@ def claim_events(
     return [event for _, _, event in sorted(found, key=lambda item: item[:2])]
 
 
-def recorded_tx(context: InsurerContext, settlement_id: bytes) -> str | None:
-    """The transaction that recorded this insurer's claim on ``settlement_id``, if any."""
+def event_tx(context: InsurerContext, settlement_id: bytes, *, reversal: bool) -> str | None:
+    """The transaction that recorded (or reversed) this insurer's claim on ``settlement_id``."""
     for event in claim_events(context, settlement_id=settlement_id):
-        if event.amount_fen > 0:
+        if (event.amount_fen < 0) is reversal:
             return event.tx_hash
     return None
 

@@ -1,0 +1,217 @@
+"""The demo's third act: insurer nodes enroll the patient in one click and pay at the window.
+
+Two real insurer nodes (uvicorn on loopback, SQLite each, keys from the dev network) register
+their endpoints on-chain. The bureau commits the patient's enrollment record; the patient signs
+an UNDERWRITING + DIRECT_SETTLEMENT consent (relayed by the bureau node) and asks Insurer A for
+a policy, which the node issues only after verifying the record against the chain; at discharge
+the patient shows Insurer A's policy code and the hospital's one confirmation comes back with
+the commercial layer authorised by Insurer A in real time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_account.signers.local import LocalAccount
+
+from trustshare.bureau.context import BureauContext
+from trustshare.chain.toolchain import find_checkout
+from trustshare.crypto.eip712 import ConsentDomain, ConsentTerms, sign_grant
+from trustshare.crypto.vocabulary import Purpose, Scope
+from trustshare.demo_bureau import serving
+from trustshare.devnet import DemoInsurer, DevNetwork
+from trustshare.domain import format_yuan
+from trustshare.gateway.signing import sign_request
+from trustshare.insurer.app import create_app
+from trustshare.insurer.keystore import Keystore, SealingKeyEntry
+from trustshare.insurer.settings import InsurerSettings
+from trustshare.storage.insurer_migrate import upgrade
+
+Echo = Callable[[str], None]
+PRODUCT = "enterprise-supplementary"
+YEAR = 365 * 86_400
+
+
+class InsurerScenario:
+    """Steps 11–13: insurer nodes, one-click enrollment, a discharge paid at the window."""
+
+    def __init__(
+        self,
+        network: DevNetwork,
+        echo: Echo,
+        workdir: Path,
+        patient: LocalAccount,
+        pseudonym: bytes,
+        id_number: str,
+    ) -> None:
+        self.network = network
+        self.echo = echo
+        self.workdir = workdir
+        self.patient = patient
+        self.pseudonym = pseudonym
+        self.id_number = id_number
+
+    def run(self, bureau: httpx.Client, context: BureauContext, tokens: dict[str, str]) -> None:
+        """Serve both insurer nodes and walk the steps against the running bureau."""
+        with ExitStack() as stack:
+            urls = [stack.enter_context(self.serve(insurer)) for insurer in self.network.insurers]
+            self.echo("\n[11] Insurer nodes (own database and keystore each) on loopback:")
+            for insurer, url in zip(self.network.insurers, urls, strict=True):
+                registries = self.network.registries(insurer.account)
+                outcome = registries.participants.update_endpoint(insurer.account.address, url)
+                self.echo(
+                    f"    {insurer.name} at {url}  endpoint on-chain: tx "
+                    f"{outcome.tx_hash[:18]}…  gas {outcome.gas_used:,}"
+                )
+            insurer, url = self.network.insurers[0], urls[0]
+            self.enroll(bureau, tokens, insurer, url)
+            self.discharge(bureau, tokens, insurer, url)
+
+    @contextmanager
+    def serve(self, insurer: DemoInsurer) -> Iterator[str]:
+        """One insurer node, its keys being the dev network's for that insurer."""
+        slug = insurer.name.lower().replace(" ", "-")
+        keystore_file = self.workdir / f"{slug}.keystore.json"
+        Keystore(insurer.account, (SealingKeyEntry(insurer.sealing_key, 0),)).write(keystore_file)
+        deployment_file = self.workdir / "deployment.json"
+        self.network.deployment.write(deployment_file)
+        settings = InsurerSettings(
+            database_url=f"sqlite:///{self.workdir / (slug + '.db')}",
+            rpc_url=self.network.chain.rpc_url,
+            deployment_file=deployment_file,
+            keystore_file=keystore_file,
+        )
+        upgrade(settings.database_url)
+        with serving(create_app(settings)) as url:
+            yield url
+
+    def enroll(
+        self, bureau: httpx.Client, tokens: dict[str, str], insurer: DemoInsurer, url: str
+    ) -> None:
+        """Step 12: one-click enrollment on a verified enrollment record."""
+        self.echo("\n[12] One-click enrollment (一键投保) on verified basic-insurance data")
+        operator = {"Authorization": f"Bearer {tokens['operator']}"}
+        today = time.strftime("%Y-%m-%d")
+        record = {
+            "id_number": self.id_number,
+            "insurance_type": "resident",
+            "region": "beijing",
+            "valid_from": f"{today[:4]}-01-01",
+            "valid_to": f"{today[:4]}-12-31",
+        }
+        stored = bureau.post("/v1/enrollments", json=record, headers=operator)
+        stored.raise_for_status()
+        self.echo(
+            f"    bureau commits the enrollment record {stored.json()['enrollment_id'][:18]}…"
+        )
+        self.relay_consent(bureau, insurer)
+        body = json.dumps({"pseudonym": "0x" + self.pseudonym.hex(), "product": PRODUCT}).encode()
+        deadline = time.monotonic() + 60
+        while True:
+            headers = sign_request(self.patient, "POST", "/v1/enrollments", body, now=time.time())
+            answer = httpx.post(
+                f"{url}/v1/enrollments",
+                content=body,
+                headers={**headers, "Content-Type": "application/json"},
+                timeout=30,
+            )
+            if answer.status_code != 409 or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)  # the enrollment record's batch is not committed yet
+        answer.raise_for_status()
+        policy = answer.json()
+        self.policy_number = str(policy["policy_number"])
+        self.echo(
+            f"    {insurer.name} verified the record (decrypted, commitment, proof on-chain) "
+            f"and issued policy {self.policy_number} ({PRODUCT})"
+        )
+
+    def relay_consent(self, bureau: httpx.Client, insurer: DemoInsurer) -> None:
+        """The patient widens Insurer A's consent; the bureau node relays it (no gas)."""
+        now = int(time.time()) - 60
+        terms = ConsentTerms(
+            self.pseudonym,
+            insurer.account.address,
+            Scope.ENROLLMENT | Scope.SETTLEMENT_SUMMARY | Scope.FUND_BREAKDOWN,
+            Purpose.UNDERWRITING | Purpose.DIRECT_SETTLEMENT | Purpose.CLAIM,
+            now,
+            now + YEAR,
+        )
+        consents = self.network.registries().consents
+        nonce = consents.nonce_of(self.pseudonym)
+        deadline = now + 3600
+        domain = ConsentDomain(
+            self.network.deployment.chain_id, self.network.deployment.consent_registry
+        )
+        signature = sign_grant(self.patient.key, domain, terms, nonce, deadline)
+        grant: dict[str, Any] = {
+            "terms": {
+                "pseudonym": "0x" + terms.pseudonym.hex(),
+                "insurer": terms.insurer,
+                "scopes": terms.scopes,
+                "purposes": terms.purposes,
+                "not_before": terms.not_before,
+                "not_after": terms.not_after,
+            },
+            "nonce": nonce,
+            "deadline": deadline,
+            "signature": "0x" + signature.hex(),
+        }
+        queued = bureau.post("/v1/consents/grants", json=grant)
+        queued.raise_for_status()
+        relay = f"/v1/consents/relays/{queued.json()['outbox_id']}"
+        until = time.monotonic() + 60
+        while bureau.get(relay).json()["status"] != "done" and time.monotonic() < until:
+            time.sleep(0.2)
+        self.echo(
+            f"    patient signs UNDERWRITING+DIRECT_SETTLEMENT+CLAIM consent for {insurer.name}; "
+            "the bureau node relays it through its outbox"
+        )
+
+    def discharge(
+        self, bureau: httpx.Client, tokens: dict[str, str], insurer: DemoInsurer, url: str
+    ) -> None:
+        """Step 13: the patient shows the policy code; the layer is authorised at the window."""
+        self.echo("\n[13] Discharge with 商保码: the commercial layer paid at the window")
+        path = f"/v1/policies/{self.policy_number}/code"
+        headers = sign_request(self.patient, "POST", path, b"", now=time.time())
+        code = httpx.post(f"{url}{path}", headers=headers, timeout=30)
+        code.raise_for_status()
+        examples = find_checkout().root / "docs" / "examples"
+        bill = json.loads(
+            (examples / "bill-beijing-inpatient.json").read_text(), parse_float=Decimal
+        )
+        bill["products"] = [{"product": PRODUCT, "pre_existing": False}]
+        bill["setl_id"] = "DEMO-0003"
+        body = json.loads(
+            json.dumps(
+                {"id_number": self.id_number, "bill": bill, "policy_codes": [code.json()]},
+                default=str,
+            )
+        )
+        hospital = {
+            "Authorization": f"Bearer {tokens['hospital']}",
+            "Idempotency-Key": "demo-discharge-1",
+        }
+        answer = bureau.post("/v1/settlements", json=body, headers=hospital)
+        answer.raise_for_status()
+        settled = answer.json()
+        for payer in settled["payers"]:
+            self.echo(
+                f"    {insurer.name} ({payer['product']}): computed "
+                f"{format_yuan(payer['computed_fen'])}, {payer['status']} "
+                f"{format_yuan(payer['authorised_fen'])} yuan in real time"
+            )
+        self.echo(
+            f"    one answer to the hospital: basic {format_yuan(settled['basic_fund_fen'])}, "
+            f"critical illness {format_yuan(settled['critical_illness_fen'])}, commercial "
+            f"{format_yuan(settled['commercial_paid_fen'])}, patient pays "
+            f"{format_yuan(settled['patient_remainder_fen'])} yuan"
+        )
