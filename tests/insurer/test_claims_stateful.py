@@ -1,0 +1,181 @@
+"""A stateful property test of fast claims: random claims, repeats, revocations, corrections,
+another insurer's claims, crashes and restarts, against the real bureau node and anvil.
+
+Invariants after every step: each settlement is paid at most once by this insurer; all insurers'
+active claims on a settlement stay within its ceiling; every ledger row matches the chain (a
+payout: this insurer's claim of that amount; a reversal: that claim reversed). After a restart
+the ledger and the chain agree exactly (reconciliation finds nothing).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from trustshare.bureau.context import BureauContext
+from trustshare.chain.errors import ContractRevert
+from trustshare.chain.registries import PermissionStatus
+from trustshare.chain.registries.claims import ClaimRequest
+from trustshare.crypto.leaves import SettlementLeaf
+from trustshare.crypto.vocabulary import Purpose, Scope
+from trustshare.insurer.claim_outbox import ClaimSender
+from trustshare.insurer.context import InsurerContext
+from trustshare.insurer.reconcile import reconcile
+
+from ..bureau.release_support import PSEUDONYM, store_settlement
+from ..conftest import Network
+from .claims_support import (
+    batch_proof,
+    bureau_url,
+    claim_record,
+    claims_client,
+    consent_to_claims,
+    ledger,
+    post_claim,
+    ready_insurer,
+    revoke_claims_consent,
+)
+from .test_claims_recovery import Crash, CrashingSender
+
+__all__ = ["bureau_url"]
+
+NUMBERS = itertools.count()
+
+
+def test_random_claim_histories_pay_at_most_once_within_the_ceiling(
+    bureau_context: BureauContext,
+    insurer_context: InsurerContext,
+    network: Network,
+    bureau_url: str,
+) -> None:
+    ready_insurer(network, insurer_context)
+    consent_to_claims(network, network.insurer_b)
+    groups, _, ceiling = claim_record()
+    claims_b = network.registries(network.insurer_b).claims
+    consents = network.registries().consents
+    chain_claims = network.registries().claims
+    created: list[SettlementLeaf] = []
+
+    def permitted() -> bool:
+        status = consents.permission_of(
+            PSEUDONYM, network.insurer.address, Scope.SETTLEMENT_SUMMARY, Purpose.CLAIM
+        )
+        return status is PermissionStatus.PERMITTED
+
+    class FastClaims(RuleBasedStateMachine):
+        settlements = Bundle("settlements")
+
+        @initialize()
+        def start(self) -> None:
+            self.sender = ClaimSender(insurer_context)
+            self.superseded: set[bytes] = set()
+
+        @rule(target=settlements)
+        def discharge(self) -> SettlementLeaf:
+            leaf = store_settlement(
+                bureau_context,
+                setl_id=f"S-PROP-{next(NUMBERS)}",
+                record=groups,
+                claim_ceiling_fen=ceiling,
+            )
+            created.append(leaf)
+            return leaf
+
+        @rule(leaf=settlements, fresh_key=st.booleans())
+        def claim(self, leaf: SettlementLeaf, fresh_key: bool) -> None:
+            key = f"k-{next(NUMBERS)}" if fresh_key else f"k-{leaf.settlement_id.hex()}"
+            with claims_client(insurer_context) as client:
+                answer = post_claim(client, leaf.settlement_id, key)
+            assert answer.status_code in (200, 202), answer.text
+
+        @rule(leaf=settlements, share=st.integers(min_value=1, max_value=100))
+        def other_insurer_claims(self, leaf: SettlementLeaf, share: int) -> None:
+            root, proof = batch_proof(bureau_context, leaf.settlement_id)
+            amount = max(1, leaf.claim_ceiling_fen * share // 100)
+            try:
+                claims_b.record_claim(ClaimRequest(root, leaf, proof, amount))
+            except ContractRevert:
+                pass  # a repeat, over the ceiling, or superseded: the chain refuses
+
+        @precondition(lambda self: permitted())
+        @rule()
+        def revoke(self) -> None:
+            revoke_claims_consent(network)
+
+        @precondition(lambda self: not permitted())
+        @rule()
+        def grant_again(self) -> None:
+            consent_to_claims(network)
+
+        @rule(leaf=settlements)
+        def correct(self, leaf: SettlementLeaf) -> None:
+            if leaf.settlement_id in self.superseded:
+                return
+            new = store_settlement(
+                bureau_context,
+                setl_id=f"S-PROP-FIX-{next(NUMBERS)}",
+                record=groups,
+                claim_ceiling_fen=ceiling,
+            )
+            old_root, old_proof = batch_proof(bureau_context, leaf.settlement_id)
+            new_root, new_proof = batch_proof(bureau_context, new.settlement_id)
+            network.registries(network.bureau).attestations.supersede_settlement(
+                old_root, leaf, old_proof, new_root, new, new_proof
+            )
+            self.superseded.add(leaf.settlement_id)
+
+        @rule()
+        def send(self) -> None:
+            self.sender.run_once()
+
+        @rule()
+        def crash_and_restart(self) -> None:
+            try:
+                CrashingSender(insurer_context).run_once()
+            except Crash:
+                pass
+            self.sender = ClaimSender(insurer_context)
+            self.sender.run_once()
+            assert reconcile(insurer_context) == []
+
+        @invariant()
+        def paid_at_most_once(self) -> None:
+            rows = ledger(insurer_context)
+            kinds = Counter((row.settlement_id, row.kind) for row in rows)
+            assert all(count == 1 for count in kinds.values())
+
+        @invariant()
+        def within_every_ceiling(self) -> None:
+            for leaf in created:
+                assert chain_claims.total_claimed_fen(leaf.settlement_id) <= leaf.claim_ceiling_fen
+
+        @invariant()
+        def every_ledger_row_is_on_chain(self) -> None:
+            for row in ledger(insurer_context):
+                on_chain = chain_claims.claim_of(row.settlement_id, network.insurer.address)
+                if row.kind == "payout":
+                    assert on_chain.amount_fen == row.amount_fen
+                else:
+                    assert on_chain.reversed and on_chain.amount_fen == -row.amount_fen
+
+    run_state_machine_as_test(
+        FastClaims,
+        settings=settings(
+            max_examples=6,
+            stateful_step_count=10,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
