@@ -41,6 +41,7 @@ from ..bureau.release_support import (
     terms_for,
 )
 from ..conftest import Network
+from .conftest import OPERATOR_TOKEN
 from .realtime_support import PRODUCT, give_policy
 
 CLAIM_SCOPES = Scope.SETTLEMENT_SUMMARY | Scope.FUND_BREAKDOWN
@@ -107,11 +108,9 @@ def ready_insurer(network: Network, context: InsurerContext, *, consent: bool = 
 
 @contextmanager
 def claims_client(context: InsurerContext) -> Iterator[TestClient]:
-    """The insurer app with the claims router (mounted here until the lead wires it)."""
+    """The insurer app, authenticated as the node's claims staff (operator token)."""
     app = create_app(context.settings, context=context)
-    if api_claims.CLAIMS_PATH not in {getattr(route, "path", None) for route in app.routes}:
-        app.include_router(api_claims.router)
-    with TestClient(app) as client:
+    with TestClient(app, headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"}) as client:
         yield client
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from trustshare.crypto.sealing import SealingPrivateKey
 from trustshare.insurer.app import create_app
@@ -48,6 +49,9 @@ def keystore_file(network: Network, tmp_path: Path) -> Path:
     return path
 
 
+OPERATOR_TOKEN = "insurer-operator-token-for-tests-0123456789"
+
+
 @pytest.fixture
 def insurer_settings(
     network: Network, insurer_database_url: str, keystore_file: Path, tmp_path: Path
@@ -60,6 +64,8 @@ def insurer_settings(
         deployment_file=deployment_file,
         keystore_file=keystore_file,
         chain_cache_s=0,
+        operator_token=SecretStr(OPERATOR_TOKEN),
+        run_claim_sender=False,  # tests drive the claim sender with run_once()
     )
 
 

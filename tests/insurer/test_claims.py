@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy import select
 
 from trustshare.bureau.context import BureauContext
@@ -118,3 +120,21 @@ def test_reconciliation_reports_a_ledger_that_disagrees_with_the_chain(
     (difference,) = reconcile(insurer_context)
     assert difference.settlement_id == claimable.settlement_id
     assert (difference.chain_fen, difference.ledger_fen) == (recorded, recorded + 1)
+
+
+def test_only_the_nodes_claims_staff_may_file_claims(insurer_context: InsurerContext) -> None:
+    from fastapi.testclient import TestClient
+
+    from trustshare.insurer.app import create_app
+
+    app = create_app(insurer_context.settings, context=insurer_context)
+    body = {"settlement_id": "0x" + "11" * 32}
+    with TestClient(app) as anonymous:
+        refused = anonymous.post("/v1/claims", json=body, headers={"Idempotency-Key": "k"})
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "bad_token"
+    closed = insurer_context.settings.model_copy(update={"operator_token": None})
+    node = dataclasses.replace(insurer_context, settings=closed)
+    with TestClient(create_app(closed, context=node)) as client:
+        answer = client.post("/v1/claims", json=body, headers={"Idempotency-Key": "k"})
+        assert answer.status_code == 503

@@ -9,8 +9,10 @@ the ledger and the chain agree exactly (reconciliation finds nothing).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections import Counter
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -23,6 +25,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from sqlalchemy import delete
 
 from trustshare.bureau.context import BureauContext
 from trustshare.chain.errors import ContractRevert
@@ -33,6 +36,13 @@ from trustshare.crypto.vocabulary import Purpose, Scope
 from trustshare.insurer.claim_outbox import ClaimSender
 from trustshare.insurer.context import InsurerContext
 from trustshare.insurer.reconcile import reconcile
+from trustshare.storage.database import transaction
+from trustshare.storage.insurer_models import (
+    ClaimOutboxEntry,
+    ClaimRequestKey,
+    ClaimRow,
+    PayoutRow,
+)
 
 from ..bureau.release_support import PSEUDONYM, store_settlement
 from ..conftest import Network
@@ -54,6 +64,16 @@ __all__ = ["bureau_url"]
 NUMBERS = itertools.count()
 
 
+def _chain_call(network: Network, method: str, *params: Any) -> Any:
+    return network.w3.provider.make_request(method, list(params))["result"]  # type: ignore[arg-type]
+
+
+def _forget_claims(context: InsurerContext) -> None:
+    with transaction(context.sessions) as session:
+        for table in (ClaimRequestKey, ClaimOutboxEntry, PayoutRow, ClaimRow):
+            session.execute(delete(table))
+
+
 def test_random_claim_histories_pay_at_most_once_within_the_ceiling(
     bureau_context: BureauContext,
     insurer_context: InsurerContext,
@@ -63,10 +83,10 @@ def test_random_claim_histories_pay_at_most_once_within_the_ceiling(
     ready_insurer(network, insurer_context)
     consent_to_claims(network, network.insurer_b)
     groups, _, ceiling = claim_record()
-    claims_b = network.registries(network.insurer_b).claims
     consents = network.registries().consents
     chain_claims = network.registries().claims
     created: list[SettlementLeaf] = []
+    snapshot = [_chain_call(network, "evm_snapshot")]
 
     def permitted() -> bool:
         status = consents.permission_of(
@@ -79,6 +99,11 @@ def test_random_claim_histories_pay_at_most_once_within_the_ceiling(
 
         @initialize()
         def start(self) -> None:
+            # Every example starts from the same chain and an empty claims history.
+            _chain_call(network, "evm_revert", snapshot[0])
+            snapshot[0] = _chain_call(network, "evm_snapshot")
+            _forget_claims(insurer_context)
+            created.clear()
             self.sender = ClaimSender(insurer_context)
             self.superseded: set[bytes] = set()
 
@@ -91,10 +116,12 @@ def test_random_claim_histories_pay_at_most_once_within_the_ceiling(
                 claim_ceiling_fen=ceiling,
             )
             created.append(leaf)
+            self.claim(leaf, fresh_key=False)  # the patient claims at discharge
             return leaf
 
         @rule(leaf=settlements, fresh_key=st.booleans())
         def claim(self, leaf: SettlementLeaf, fresh_key: bool) -> None:
+            """A claim, repeated under the same key or sent again under another."""
             key = f"k-{next(NUMBERS)}" if fresh_key else f"k-{leaf.settlement_id.hex()}"
             with claims_client(insurer_context) as client:
                 answer = post_claim(client, leaf.settlement_id, key)
@@ -104,10 +131,10 @@ def test_random_claim_histories_pay_at_most_once_within_the_ceiling(
         def other_insurer_claims(self, leaf: SettlementLeaf, share: int) -> None:
             root, proof = batch_proof(bureau_context, leaf.settlement_id)
             amount = max(1, leaf.claim_ceiling_fen * share // 100)
-            try:
+            # A repeat, over the ceiling, or superseded: the chain refuses.
+            claims_b = network.registries(network.insurer_b).claims  # nonces read afresh
+            with contextlib.suppress(ContractRevert):
                 claims_b.record_claim(ClaimRequest(root, leaf, proof, amount))
-            except ContractRevert:
-                pass  # a repeat, over the ceiling, or superseded: the chain refuses
 
         @precondition(lambda self: permitted())
         @rule()
@@ -142,10 +169,8 @@ def test_random_claim_histories_pay_at_most_once_within_the_ceiling(
 
         @rule()
         def crash_and_restart(self) -> None:
-            try:
+            with contextlib.suppress(Crash):
                 CrashingSender(insurer_context).run_once()
-            except Crash:
-                pass
             self.sender = ClaimSender(insurer_context)
             self.sender.run_once()
             assert reconcile(insurer_context) == []
@@ -173,8 +198,8 @@ def test_random_claim_histories_pay_at_most_once_within_the_ceiling(
     run_state_machine_as_test(
         FastClaims,
         settings=settings(
-            max_examples=6,
-            stateful_step_count=10,
+            max_examples=20,
+            stateful_step_count=12,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
         ),

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from trustshare.gateway.errors import install_error_handlers
-from trustshare.insurer import api, api_policies
+from trustshare.insurer import api, api_claims, api_policies
+from trustshare.insurer.api_auth import require_operator
+from trustshare.insurer.claim_outbox import ClaimSender
 from trustshare.insurer.context import InsurerContext
 from trustshare.insurer.expiry import HoldReleaser
 from trustshare.insurer.settings import InsurerSettings
@@ -17,17 +19,23 @@ from trustshare.insurer.settings import InsurerSettings
 def create_app(settings: InsurerSettings, *, context: InsurerContext | None = None) -> FastAPI:
     """Build the app for ``settings`` (or around a ready ``context``, as tests do).
 
-    For the app's lifetime a background thread releases expired holds: serve with one worker.
+    For the app's lifetime background threads release expired holds and send the claims
+    outbox (one sender per node): serve with one worker.
     """
     node = context or InsurerContext.from_settings(settings)
     releaser = HoldReleaser(node)
+    sender = ClaimSender(node) if settings.run_claim_sender else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         releaser.start()
+        if sender is not None:
+            sender.start()
         try:
             yield
         finally:
+            if sender is not None:
+                sender.stop()
             releaser.stop()
             node.engine.dispose()
 
@@ -36,7 +44,8 @@ def create_app(settings: InsurerSettings, *, context: InsurerContext | None = No
         version="1",
         description=(
             "Real-time authorisation of this insurer's layer at the hospital window, "
-            "one-click enrollment on verified basic-insurance data, and policy codes."
+            "one-click enrollment on verified basic-insurance data, policy codes, and fast "
+            "claims paid exactly once."
         ),
         lifespan=lifespan,
     )
@@ -44,6 +53,7 @@ def create_app(settings: InsurerSettings, *, context: InsurerContext | None = No
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(api_policies.router)
+    app.include_router(api_claims.router, dependencies=[Depends(require_operator)])
 
     @app.get("/v1/health", tags=["operations"])
     def health() -> dict[str, object]:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from trustshare.gateway.node_settings import NodeSettings
@@ -38,6 +38,10 @@ class InsurerSettings(NodeSettings):
     )
     chain_timeout_s: float = Field(default=2.0, gt=0, description="RPC timeout")
     request_window_s: int = Field(default=60, ge=1)
+    run_claim_sender: bool = True
+    operator_token: SecretStr | None = Field(
+        default=None, description="bearer token of the insurer's claims staff (fast claims)"
+    )
 
     @field_validator("keystore_file")
     @classmethod
