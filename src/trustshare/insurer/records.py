@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from trustshare.storage.insurer_models import (
@@ -14,38 +13,18 @@ from trustshare.storage.insurer_models import (
     InsurerSeenNonce,
     PolicyRow,
 )
+from trustshare.storage.nonces import SeenNonceTable
 
 COUNTED_STATUSES = (HoldStatus.HELD, HoldStatus.CLAIMED)
 """Holds that use up a policy's annual cap: still held, or turned into a claim."""
 
 
-class InsurerNonceStore:
-    """Single-use nonces of signed requests, each use committed in its own short transaction."""
+class InsurerNonceStore(SeenNonceTable):
+    """The insurer's single-use nonces of signed requests (table ``seen_nonces``)."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         """Use sessions from ``sessions`` (one per call)."""
-        self._sessions = sessions
-
-    def use(self, signer: str, nonce: str, *, now: float, keep_seconds: float) -> bool:
-        """Record ``nonce`` for ``signer``; False if already used. Forgets entries past keeping."""
-        seen_at = datetime.fromtimestamp(now, UTC)
-        session = self._sessions()
-        try:
-            if session.get(InsurerSeenNonce, (signer, nonce)) is not None:
-                return False
-            session.execute(
-                delete(InsurerSeenNonce).where(
-                    InsurerSeenNonce.seen_at < seen_at - timedelta(seconds=keep_seconds)
-                )
-            )
-            session.add(InsurerSeenNonce(signer=signer, nonce=nonce, seen_at=seen_at))
-            session.commit()
-            return True
-        except IntegrityError:
-            session.rollback()
-            return False
-        finally:
-            session.close()
+        super().__init__(sessions, InsurerSeenNonce)
 
 
 def policy_by_number(session: Session, policy_number: str) -> PolicyRow | None:

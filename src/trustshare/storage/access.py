@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from trustshare.storage.models import (
@@ -22,41 +20,15 @@ from trustshare.storage.models import (
     SeenNonce,
     SettlementRow,
 )
+from trustshare.storage.nonces import SeenNonceTable
 
 
-class SeenNonceStore:
-    """Single-use nonces of signed requests, each use in its own short transaction.
-
-    Spending a nonce commits at once, whatever the request then does: a request that fails
-    later cannot be replayed either. Concurrent uses of one nonce are settled by the primary
-    key (signer, nonce): exactly one commit succeeds.
-    """
+class SeenNonceStore(SeenNonceTable):
+    """The bureau's single-use nonces (table ``seen_nonces``)."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         """Use sessions from ``sessions`` (one per call)."""
-        self._sessions = sessions
-
-    def use(self, signer: str, nonce: str, *, now: float, keep_seconds: float) -> bool:
-        """Record ``nonce`` for ``signer``; False if already used. Forgets entries past keeping."""
-        seen_at = datetime.fromtimestamp(now, UTC)
-        session = self._sessions()
-        try:
-            already = session.get(SeenNonce, (signer, nonce))
-            if already is not None:
-                return False
-            session.execute(
-                delete(SeenNonce).where(
-                    SeenNonce.seen_at < seen_at - timedelta(seconds=keep_seconds)
-                )
-            )
-            session.add(SeenNonce(signer=signer, nonce=nonce, seen_at=seen_at))
-            session.commit()
-            return True
-        except IntegrityError:
-            session.rollback()
-            return False
-        finally:
-            session.close()
+        super().__init__(sessions, SeenNonce)
 
 
 def settlement_by_id(session: Session, settlement_id: bytes) -> SettlementRow | None:
