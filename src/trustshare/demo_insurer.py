@@ -11,19 +11,22 @@ the commercial layer authorised by Insurer A in real time.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 from eth_account.signers.local import LocalAccount
+from pydantic import SecretStr
 
 from trustshare.bureau.context import BureauContext
 from trustshare.chain.toolchain import find_checkout
-from trustshare.crypto.eip712 import ConsentDomain, ConsentTerms, sign_grant
+from trustshare.crypto.eip712 import ConsentDomain, ConsentTerms, sign_grant, sign_revocation
 from trustshare.crypto.vocabulary import Purpose, Scope
 from trustshare.demo_bureau import serving
 from trustshare.devnet import DemoInsurer, DevNetwork
@@ -57,6 +60,7 @@ class InsurerScenario:
         self.patient = patient
         self.pseudonym = pseudonym
         self.id_number = id_number
+        self.claims_token = secrets.token_urlsafe(24)  # the insurers' claims staff
 
     def run(self, bureau: httpx.Client, context: BureauContext, tokens: dict[str, str]) -> None:
         """Serve both insurer nodes and walk the steps against the running bureau."""
@@ -73,6 +77,7 @@ class InsurerScenario:
             insurer, url = self.network.insurers[0], urls[0]
             self.enroll(bureau, tokens, insurer, url)
             self.discharge(bureau, tokens, insurer, url)
+            self.fast_claims(bureau, tokens, insurer, url)
 
     @contextmanager
     def serve(self, insurer: DemoInsurer) -> Iterator[str]:
@@ -87,6 +92,7 @@ class InsurerScenario:
             rpc_url=self.network.chain.rpc_url,
             deployment_file=deployment_file,
             keystore_file=keystore_file,
+            operator_token=SecretStr(self.claims_token),
         )
         upgrade(settings.database_url)
         with serving(create_app(settings)) as url:
@@ -214,4 +220,95 @@ class InsurerScenario:
             f"critical illness {format_yuan(settled['critical_illness_fen'])}, commercial "
             f"{format_yuan(settled['commercial_paid_fen'])}, patient pays "
             f"{format_yuan(settled['patient_remainder_fen'])} yuan"
+        )
+
+    def fast_claims(
+        self, bureau: httpx.Client, tokens: dict[str, str], insurer: DemoInsurer, url: str
+    ) -> None:
+        """Step 14: a claim paid after discharge, then one refused once consent is revoked."""
+        self.echo("\n[14] Fast claims (快赔): discharges settled without the 商保码, claimed after")
+        first = self.settle_statutory_only(bureau, tokens, "DEMO-0004")
+        paid = self.claim(url, first, "demo-claim-1")
+        self.echo(
+            f"    {insurer.name} claims DEMO-0004: fetched under CLAIM consent, decrypted, "
+            f"verified against the chain → {paid['status']}, paid "
+            f"{format_yuan(paid['amount_fen'] or 0)} yuan once (tx {(paid['tx_hash'] or '')[:18]}…)"
+        )
+        again = self.claim(url, first, "demo-claim-1")
+        self.echo(
+            f"    the same request again → {again['status']} "
+            "(the first answer, not a second payout)"
+        )
+        self.revoke(bureau, insurer)
+        second = self.settle_statutory_only(bureau, tokens, "DEMO-0005")
+        refused = self.claim(url, second, "demo-claim-2")
+        reason = refused.get("reason") or {}
+        self.echo(
+            f"    {insurer.name} claims DEMO-0005 after the patient revoked consent → "
+            f"{refused['status']}: {reason.get('code')} ({reason.get('reason')}); nothing paid"
+        )
+
+    def settle_statutory_only(
+        self, bureau: httpx.Client, tokens: dict[str, str], setl_id: str
+    ) -> str:
+        """A discharge settled today with no commercial layer at the window."""
+        examples = find_checkout().root / "docs" / "examples"
+        bill = json.loads(
+            (examples / "bill-beijing-inpatient.json").read_text(), parse_float=Decimal
+        )
+        bill["products"] = []
+        bill["setl_id"] = setl_id
+        china = timezone(timedelta(hours=8))
+        bill["settlement_time"] = datetime.now(china).replace(microsecond=0).isoformat()
+        body = json.loads(json.dumps({"id_number": self.id_number, "bill": bill}, default=str))
+        headers = {"Authorization": f"Bearer {tokens['hospital']}", "Idempotency-Key": setl_id}
+        answer = bureau.post("/v1/settlements", json=body, headers=headers)
+        answer.raise_for_status()
+        return str(answer.json()["settlement_id"])
+
+    def claim(self, url: str, settlement_id: str, key: str) -> dict[str, Any]:
+        """File the claim as the insurer's claims staff and follow it until it settles."""
+        headers = {"Authorization": f"Bearer {self.claims_token}", "Idempotency-Key": key}
+        body = {"settlement_id": settlement_id, "product": PRODUCT}
+        filed = httpx.post(f"{url}/v1/claims", json=body, headers=headers, timeout=30)
+        filed.raise_for_status()
+        claim: dict[str, Any] = filed.json()
+        deadline = time.monotonic() + 90
+        auth = {"Authorization": f"Bearer {self.claims_token}"}
+        while claim["status"] not in ("recorded", "refused") and time.monotonic() < deadline:
+            time.sleep(0.3)
+            claim = httpx.get(f"{url}/v1/claims/{claim['claim_id']}", headers=auth).json()
+        return claim
+
+    def revoke(self, bureau: httpx.Client, insurer: DemoInsurer) -> None:
+        """The patient withdraws Insurer A's consent; the bureau node relays the revocation."""
+        consents = self.network.registries().consents
+        current = consents.consent_of(self.pseudonym, insurer.account.address)
+        deadline = int(time.time()) + 3600
+        domain = ConsentDomain(
+            self.network.deployment.chain_id, self.network.deployment.consent_registry
+        )
+        signature = sign_revocation(
+            self.patient.key,
+            domain,
+            self.pseudonym,
+            insurer.account.address,
+            current.consent_id,
+            deadline,
+        )
+        revocation = {
+            "pseudonym": "0x" + self.pseudonym.hex(),
+            "insurer": insurer.account.address,
+            "consent_id": "0x" + current.consent_id.hex(),
+            "deadline": deadline,
+            "signature": "0x" + signature.hex(),
+        }
+        queued = bureau.post("/v1/consents/revocations", json=revocation)
+        queued.raise_for_status()
+        relay = f"/v1/consents/relays/{queued.json()['outbox_id']}"
+        until = time.monotonic() + 60
+        while bureau.get(relay).json()["status"] != "done" and time.monotonic() < until:
+            time.sleep(0.2)
+        self.echo(
+            f"    the patient revokes {insurer.name}'s consent (signed, relayed by the bureau)"
         )

@@ -47,6 +47,9 @@ def test_demo_walks_the_scenario_and_refuses_the_double_claim() -> None:
         "proof verified on-chain: True",
         "and issued policy P",
         "authorised 37,556.19 yuan in real time",
+        "verified against the chain → recorded, paid",
+        "the same request again → recorded",
+        "→ refused: consent_revoked",
         "Scenario complete.",
     ):
         assert marker in output, f"missing {marker!r} in demo output"
