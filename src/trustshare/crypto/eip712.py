@@ -12,32 +12,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account.messages import encode_typed_data
-from eth_utils.address import is_address, to_canonical_address, to_checksum_address
+from eth_utils.address import to_checksum_address
 
-from trustshare.crypto.errors import TypedDataError
 from trustshare.crypto.hashing import keccak256
 from trustshare.crypto.signatures import PrivateKeyLike, recover_typed_signer, sign_typed
+from trustshare.crypto.typed_data import DOMAIN_FIELDS as _DOMAIN_FIELDS
+from trustshare.crypto.typed_data import EIP712_DOMAIN_TYPEHASH
+from trustshare.crypto.typed_data import address_word as _address_word
+from trustshare.crypto.typed_data import bytes32_value as _bytes32
+from trustshare.crypto.typed_data import checksum_address as _address
+from trustshare.crypto.typed_data import uint_word as _uint
 
 DOMAIN_NAME = "TrustShare ConsentRegistry"
 DOMAIN_VERSION = "1"
-EIP712_DOMAIN_TYPE = (
-    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-)
 CONSENT_TYPE = (
     "Consent(bytes32 pseudonym,address insurer,uint32 scopes,uint32 purposes,"
     "uint48 notBefore,uint48 notAfter,uint256 nonce,uint256 deadline)"
 )
 REVOCATION_TYPE = "Revocation(bytes32 pseudonym,address insurer,bytes32 consentId,uint256 deadline)"
-EIP712_DOMAIN_TYPEHASH = keccak256(EIP712_DOMAIN_TYPE.encode())
 CONSENT_TYPEHASH = keccak256(CONSENT_TYPE.encode())
 REVOCATION_TYPEHASH = keccak256(REVOCATION_TYPE.encode())
 
-_DOMAIN_FIELDS = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
 _CONSENT_FIELDS = [
     {"name": "pseudonym", "type": "bytes32"},
     {"name": "insurer", "type": "address"},
@@ -54,28 +49,6 @@ _REVOCATION_FIELDS = [
     {"name": "consentId", "type": "bytes32"},
     {"name": "deadline", "type": "uint256"},
 ]
-
-
-def _uint(value: int, bits: int, name: str) -> bytes:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << bits:
-        raise TypedDataError(f"{name} must be an integer in 0..2^{bits}-1, got {value!r}")
-    return value.to_bytes(32, "big")
-
-
-def _bytes32(value: bytes, name: str) -> bytes:
-    if not isinstance(value, bytes | bytearray) or len(value) != 32:
-        raise TypedDataError(f"{name} must be 32 bytes")
-    return bytes(value)
-
-
-def _address(value: str, name: str) -> str:
-    if not isinstance(value, str) or not is_address(value):
-        raise TypedDataError(f"{name} must be a 20-byte hex address, got {value!r}")
-    return str(to_checksum_address(value))
-
-
-def _address_word(address: str) -> bytes:
-    return bytes(12) + bytes(to_canonical_address(address))
 
 
 @dataclass(frozen=True)

@@ -23,33 +23,25 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils.address import is_address, to_canonical_address, to_checksum_address
-
 from trustshare.crypto.errors import CryptoError, SignatureError, TypedDataError
 from trustshare.crypto.hashing import keccak256
 from trustshare.crypto.signatures import PrivateKeyLike, recover_typed_signer, sign_typed
+from trustshare.crypto.typed_data import DOMAIN_FIELDS as _DOMAIN_FIELDS
+from trustshare.crypto.typed_data import EIP712_DOMAIN_TYPEHASH
+from trustshare.crypto.typed_data import address_word as _address_word
+from trustshare.crypto.typed_data import checksum_address as _address
 
 DOMAIN_NAME = "TrustShare PolicyCode"
 DOMAIN_VERSION = "1"
 MAX_LIFETIME_SECONDS = 24 * 3600
 """A code still valid for longer than this when checked is refused: codes are short-lived."""
 
-EIP712_DOMAIN_TYPE = (
-    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-)
 POLICY_CODE_TYPE = (
     "PolicyCode(bytes32 pseudonym,address insurer,string product,string policyNumber,"
     "uint64 expiresAt)"
 )
-EIP712_DOMAIN_TYPEHASH = keccak256(EIP712_DOMAIN_TYPE.encode())
 POLICY_CODE_TYPEHASH = keccak256(POLICY_CODE_TYPE.encode())
 
-_DOMAIN_FIELDS = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
 _POLICY_CODE_FIELDS = [
     {"name": "pseudonym", "type": "bytes32"},
     {"name": "insurer", "type": "address"},
@@ -61,16 +53,6 @@ _POLICY_CODE_FIELDS = [
 
 class PolicyCodeRejected(CryptoError, ValueError):
     """A presented policy code does not hold: bad signature, expired, or someone else's."""
-
-
-def _address(value: str, name: str) -> str:
-    if not isinstance(value, str) or not is_address(value):
-        raise TypedDataError(f"{name} must be a 20-byte hex address, got {value!r}")
-    return str(to_checksum_address(value))
-
-
-def _address_word(address: str) -> bytes:
-    return bytes(12) + bytes(to_canonical_address(address))
 
 
 @dataclass(frozen=True)
