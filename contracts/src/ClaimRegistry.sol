@@ -23,6 +23,9 @@ contract ClaimRegistry is IClaimRegistry {
     /// @notice The scope and purpose a claim needs the patient's consent for.
     uint32 public constant CLAIM_SCOPE = ConsentVocabulary.SCOPE_SETTLEMENT_SUMMARY;
     uint32 public constant CLAIM_PURPOSE = ConsentVocabulary.PURPOSE_CLAIM;
+    /// @notice The other purpose that permits a claim: paying the insurer's layer at the
+    /// hospital window (direct settlement), whose payment is recorded here at clearing.
+    uint32 public constant WINDOW_PURPOSE = ConsentVocabulary.PURPOSE_DIRECT_SETTLEMENT;
 
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
@@ -149,6 +152,12 @@ contract ClaimRegistry is IClaimRegistry {
         }
         IConsentRegistry.PermissionStatus status =
             consents.permissionOf(leaf.pseudonym, msg.sender, CLAIM_SCOPE, CLAIM_PURPOSE);
+        if (status == IConsentRegistry.PermissionStatus.PurposeNotCovered) {
+            // A window payment (direct settlement) being cleared is claimed under its consent.
+            IConsentRegistry.PermissionStatus window =
+                consents.permissionOf(leaf.pseudonym, msg.sender, CLAIM_SCOPE, WINDOW_PURPOSE);
+            if (window == IConsentRegistry.PermissionStatus.Permitted) status = window;
+        }
         if (status != IConsentRegistry.PermissionStatus.Permitted) {
             revert ClaimRegistryConsentMissing(leaf.pseudonym, msg.sender, status);
         }

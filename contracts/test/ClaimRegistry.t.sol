@@ -505,6 +505,35 @@ contract ClaimRegistryTest is Fixture {
         claims.recordClaim(request);
     }
 
+    function test_recordClaim_acceptsDirectSettlementConsent() public {
+        IConsentRegistry.ConsentTerms memory terms = _claimTerms(PSEUDONYM, insurerA);
+        terms.purposes = ConsentVocabulary.PURPOSE_DIRECT_SETTLEMENT; // the window payment
+        _grantAs(patient, terms);
+        IClaimRegistry.ClaimRequest memory request = _request(0, 1_000);
+        vm.prank(insurerA);
+        claims.recordClaim(request);
+        vm.assertEq(claims.totalClaimedFen(request.leaf.settlementId), 1_000, "claimed");
+    }
+
+    function test_recordClaim_directSettlementConsentMustBeInForce() public {
+        IConsentRegistry.ConsentTerms memory terms = _claimTerms(PSEUDONYM, insurerA);
+        terms.purposes = ConsentVocabulary.PURPOSE_DIRECT_SETTLEMENT;
+        bytes32 windowConsent = _grantAs(patient, terms);
+        vm.prank(patient);
+        consents.revoke(PSEUDONYM, insurerA, windowConsent);
+        IClaimRegistry.ClaimRequest memory request = _request(0, 1_000);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IClaimRegistry.ClaimRegistryConsentMissing.selector,
+                PSEUDONYM,
+                insurerA,
+                IConsentRegistry.PermissionStatus.Revoked
+            )
+        );
+        vm.prank(insurerA);
+        claims.recordClaim(request);
+    }
+
     function test_recordClaim_revertsWhenInsurerRemoved() public {
         vm.prank(operator);
         participants.removeParticipant(insurerA);

@@ -7,7 +7,9 @@ import {IConsentRegistry} from "./IConsentRegistry.sol";
 /// @title Commercial insurers' claims against committed settlements.
 /// @notice An insurer records what it pays on a settlement before paying. The registry checks
 /// that the settlement leaf is in a committed settlement batch and not superseded, that the
-/// patient's CLAIM consent for the settlement-summary scope is in force for this insurer, that
+/// patient's consent for the settlement-summary scope is in force for this insurer (for the CLAIM
+/// purpose, or DIRECT_SETTLEMENT: a layer paid at the hospital window is recorded here at
+/// clearing, so that later fast claims see it in the ceiling), that
 /// the insurer has no claim on this settlement yet, and that all insurers' active claims together
 /// stay within the leaf's claim ceiling. Nobody is paid twice.
 ///
@@ -42,7 +44,8 @@ interface IClaimRegistry {
     error ClaimRegistryInvalidProof(bytes32 root, bytes32 leaf);
     /// @notice Ensure that a superseded settlement is never claimed.
     error ClaimRegistrySettlementSuperseded(bytes32 settlementId, bytes32 supersededBy);
-    /// @notice Ensure that the patient's CLAIM consent is in force (`status` says why not).
+    /// @notice Ensure that the patient's CLAIM (or DIRECT_SETTLEMENT) consent is in force (`status`
+    /// says why not; for CLAIM).
     error ClaimRegistryConsentMissing(
         bytes32 pseudonym, address insurer, IConsentRegistry.PermissionStatus status
     );

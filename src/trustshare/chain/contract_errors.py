@@ -154,7 +154,7 @@ class ClaimRegistryCeilingExceeded(ContractRevert):
 
 
 class ClaimRegistryConsentMissing(ContractRevert):
-    """Ensure that the patient's CLAIM consent is in force (`status` says why not)."""
+    """Ensure that the patient's CLAIM (or DIRECT_SETTLEMENT) consent is in force (`status` says why not; for CLAIM)."""
 
     signature: ClassVar[str] = "ClaimRegistryConsentMissing(bytes32,address,uint8)"
     selector: ClassVar[bytes] = bytes.fromhex("af82c311")
