@@ -61,9 +61,14 @@ class HoldStatus:
 
 
 class PolicyRow(InsurerBase):
-    """A policy this insurer issued: who (pseudonym) holds which product, and when."""
+    """A policy this insurer issued: who (pseudonym) holds which product, and when.
+
+    One policy per ``(pseudonym, product, valid_from)``: two enrollments racing for the same
+    cover cannot both issue.
+    """
 
     __tablename__ = "policies"
+    __table_args__ = (UniqueConstraint("pseudonym", "product", "valid_from"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     policy_number: Mapped[str] = mapped_column(String(64), unique=True)
@@ -137,8 +142,22 @@ class ClaimStatus:
     REVERSED = "reversed"
 
 
+class ClaimOrigin:
+    """Values of :attr:`ClaimRow.origin`."""
+
+    FAST = "fast"
+    """A fast claim (快赔) asked for after discharge: paid to the patient."""
+    WINDOW = "window"
+    """The clearing of a real-time hold: the layer was paid at the hospital window."""
+
+
 class ClaimRow(InsurerBase):
-    """A fast claim (快赔) of this insurer on one settlement: at most one per settlement."""
+    """A claim of this insurer on one settlement (at most one per settlement).
+
+    A fast claim (origin ``fast``) pays the patient. A window claim (origin ``window``) records
+    on chain, at clearing, the layer this insurer authorised at discharge
+    (:class:`AuthorisationRow` ``authorisation_id``), for exactly the held amount.
+    """
 
     __tablename__ = "claims"
     __table_args__ = (
@@ -154,6 +173,9 @@ class ClaimRow(InsurerBase):
     pseudonym: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
     product: Mapped[str] = mapped_column(String(64))
     policy_number: Mapped[str] = mapped_column(String(64), default="")
+    origin: Mapped[str] = mapped_column(String(16), default=ClaimOrigin.FAST)
+    authorisation_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The real-time hold a window claim clears."""
     status: Mapped[str] = mapped_column(String(16))
     refusal_code: Mapped[str] = mapped_column(String(64), default="")
     """Why it is refused, or why it waits (``pending``): a stable code."""
@@ -179,11 +201,14 @@ class PayoutKind:
     """Values of :attr:`PayoutRow.kind`."""
 
     PAYOUT = "payout"
+    """A fast claim paid to the patient."""
+    WINDOW = "window"
+    """A layer paid at the hospital window, settled with the bureau at clearing."""
     REVERSAL = "reversal"
 
 
 class PayoutRow(InsurerBase):
-    """The payouts ledger: one ``payout`` per claim, at most one ``reversal`` (unique key)."""
+    """The payouts ledger: one ``payout`` or ``window`` row per claim, at most one ``reversal``."""
 
     __tablename__ = "payouts"
     __table_args__ = (UniqueConstraint("claim_id", "kind"),)
