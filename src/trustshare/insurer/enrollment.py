@@ -30,7 +30,7 @@ from trustshare.insurer.bureau_client import (
     VerifiedRelease,
 )
 from trustshare.insurer.context import InsurerContext
-from trustshare.insurer.policies import issue_policy
+from trustshare.insurer.policies import PolicyAlreadyIssued, issue_policy
 from trustshare.storage.insurer_models import PolicyRow, PolicyStatus
 
 CHINA_STANDARD_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
@@ -111,15 +111,18 @@ def one_click_enroll(
             status_code=422,
             field="product",
         )
-    return issue_policy(
-        session,
-        context.rules,
-        policy_number=new_policy_number(first_day),
-        pseudonym=pseudonym,
-        product=product,
-        valid_from=cover_from,
-        valid_to=_one_year_after(cover_from),
-    )
+    try:
+        return issue_policy(
+            session,
+            context.rules,
+            policy_number=new_policy_number(first_day),
+            pseudonym=pseudonym,
+            product=product,
+            valid_from=cover_from,
+            valid_to=_one_year_after(cover_from),
+        )
+    except PolicyAlreadyIssued as race:  # a concurrent enrollment issued it first
+        raise EnrollmentRefused("already_insured", race.reason, status_code=409) from None
 
 
 def new_policy_number(first_day: dt.date) -> str:

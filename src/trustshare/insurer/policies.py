@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from trustshare.domain import RuleSet
@@ -21,6 +22,10 @@ class PolicyProblem(ValueError):
         self.reason = reason
 
 
+class PolicyAlreadyIssued(PolicyProblem):
+    """Another policy of the product for the person starts at the same moment (a race)."""
+
+
 def annual_cap_fen(rules: RuleSet, product: str) -> int:
     """The most ``product`` pays one person in a year: the sum of its benefits' annual caps."""
     return sum(benefit.annual_cap_fen for benefit in rules.products[product].benefits)
@@ -36,7 +41,11 @@ def issue_policy(
     valid_from: datetime,
     valid_to: datetime,
 ) -> PolicyRow:
-    """Record a new active policy and commit it. Raises :class:`PolicyProblem`."""
+    """Record a new active policy and commit it. Raises :class:`PolicyProblem`.
+
+    Two enrollments racing for the same cover meet the unique key: the second gets
+    :class:`PolicyAlreadyIssued` and nothing is stored for it.
+    """
     if product not in rules.products:
         raise PolicyProblem("product", f"{product!r} is not a product of the rule set")
     if len(pseudonym) != 32:
@@ -54,5 +63,13 @@ def issue_policy(
         valid_to=valid_to,
     )
     session.add(policy)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if policy_by_number(session, policy_number) is not None:
+            raise PolicyProblem("policy_number", f"{policy_number!r} is already issued") from None
+        raise PolicyAlreadyIssued(
+            "valid_from", f"a policy of {product} for this person already starts then"
+        ) from None
     return policy
