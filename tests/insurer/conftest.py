@@ -21,6 +21,7 @@ from trustshare.insurer.settings import InsurerSettings
 from trustshare.storage.insurer_migrate import upgrade
 
 from ..bureau.conftest import bureau_context, bureau_settings, database_url
+from ..bureau.hospital_support import serve
 from ..conftest import Network
 
 __all__ = ["bureau_context", "bureau_settings", "database_url"]
@@ -66,6 +67,7 @@ def insurer_settings(
         chain_cache_s=0,
         operator_token=SecretStr(OPERATOR_TOKEN),
         run_claim_sender=False,  # tests drive the claim sender with run_once()
+        run_holds_worker=False,  # and the holds worker too
     )
 
 
@@ -75,6 +77,16 @@ def insurer_context(insurer_settings: InsurerSettings) -> Iterator[InsurerContex
     context = InsurerContext.from_settings(insurer_settings)
     yield context
     context.engine.dispose()
+
+
+@pytest.fixture
+def insurer_url(insurer_context: InsurerContext, network: Network) -> Iterator[str]:
+    """The insurer node served on a free loopback port, registered on chain as its endpoint."""
+    with serve(create_app(insurer_context.settings, context=insurer_context)) as url:
+        network.registries(network.operator).participants.update_endpoint(
+            network.insurer.address, url
+        )
+        yield url
 
 
 @pytest.fixture

@@ -67,8 +67,10 @@ def _resealed(context: InsurerContext, answer: dict[str, Any], plaintext: bytes)
 def test_a_tampered_byte_in_a_disclosed_field_is_refused(
     insurer_context: InsurerContext, network: Network, claimable: SettlementLeaf, bureau_url: str
 ) -> None:
-    def tampering(context: InsurerContext, settlement_id: bytes) -> dict[str, Any]:
-        answer = fetch_release(context, settlement_id)
+    def tampering(
+        context: InsurerContext, settlement_id: bytes, *, purpose: str = "claim"
+    ) -> dict[str, Any]:
+        answer = fetch_release(context, settlement_id, purpose=purpose)
         sealed = SealedRecord.from_json_dict(answer["sealed_disclosure"])
         private = context.keystore.current.private
         disclosure = json.loads(open_sealed(sealed, private, settlement_id, context.address))
@@ -86,8 +88,10 @@ def test_a_tampered_byte_in_a_disclosed_field_is_refused(
 def test_a_proof_that_does_not_reach_a_committed_root_is_refused(
     insurer_context: InsurerContext, network: Network, claimable: SettlementLeaf, bureau_url: str
 ) -> None:
-    def inflating(context: InsurerContext, settlement_id: bytes) -> dict[str, Any]:
-        answer = fetch_release(context, settlement_id)
+    def inflating(
+        context: InsurerContext, settlement_id: bytes, *, purpose: str = "claim"
+    ) -> dict[str, Any]:
+        answer = fetch_release(context, settlement_id, purpose=purpose)
         answer["leaf"]["claim_ceiling_fen"] += 1_000_000  # a larger ceiling than committed
         return answer
 
@@ -99,8 +103,10 @@ def test_a_proof_that_does_not_reach_a_committed_root_is_refused(
 def test_a_root_never_committed_is_refused(
     insurer_context: InsurerContext, network: Network, claimable: SettlementLeaf, bureau_url: str
 ) -> None:
-    def rerooting(context: InsurerContext, settlement_id: bytes) -> dict[str, Any]:
-        answer = fetch_release(context, settlement_id)
+    def rerooting(
+        context: InsurerContext, settlement_id: bytes, *, purpose: str = "claim"
+    ) -> dict[str, Any]:
+        answer = fetch_release(context, settlement_id, purpose=purpose)
         answer["batch"]["root"] = "0x" + keccak256(b"a root nobody committed").hex()
         return answer
 

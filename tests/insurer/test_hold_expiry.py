@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from trustshare.crypto.leaves import settlement_id
+from trustshare.insurer.clearing import release_expired
 from trustshare.insurer.context import InsurerContext
-from trustshare.insurer.expiry import HoldReleaser
-from trustshare.insurer.realtime import release_expired_holds
-from trustshare.storage.insurer_models import AuthorisationRow, HoldStatus
+from trustshare.insurer.expiry import HoldsReport, HoldsWorker
+from trustshare.storage.insurer_models import AuthorisationRow, ClaimRow, HoldStatus
 
 from ..bureau.hospital_support import consent_to_direct_settlement
 from ..conftest import Network
@@ -44,11 +45,15 @@ def test_only_holds_past_their_expiry_are_released(
         session.commit()
     assert _statuses(insurer_context) == ["held", "claimed", "refused"]
     ttl = insurer_context.settings.hold_ttl_s
-    assert release_expired_holds(insurer_context.sessions, now=started + ttl - 5) == 0
+    assert release_expired(insurer_context, now=_at(started + ttl - 5)) == 0
     assert _statuses(insurer_context) == ["held", "claimed", "refused"]
-    assert release_expired_holds(insurer_context.sessions, now=started + ttl + 5) == 1
+    assert release_expired(insurer_context, now=_at(started + ttl + 5)) == 1
     assert _statuses(insurer_context) == ["released", "claimed", "refused"]
-    assert release_expired_holds(insurer_context.sessions, now=started + ttl + 5) == 0
+    assert release_expired(insurer_context, now=_at(started + ttl + 5)) == 0
+
+
+def _at(unix: float) -> datetime:
+    return datetime.fromtimestamp(unix, UTC)
 
 
 def test_the_node_releaser_uses_the_node_clock(
@@ -57,9 +62,16 @@ def test_the_node_releaser_uses_the_node_clock(
     give_policy(insurer_context)
     consent_to_direct_settlement(network, network.insurer)
     post_signed(insurer_client, network.bureau, request_body(network.bureau.address))
-    releaser = HoldReleaser(insurer_context)
-    assert releaser.run_once() == 0
+    worker = HoldsWorker(insurer_context)
+    assert worker.run_once() == HoldsReport(opened=1, released=0)  # clearing begins
     later = time.time() + insurer_context.settings.hold_ttl_s + 1
     insurer_context.clock = lambda: later
-    assert releaser.run_once() == 1
+    assert worker.run_once() == HoldsReport(opened=0, released=1)
     assert _statuses(insurer_context) == ["released"]
+    with insurer_context.sessions() as session:  # the settlement was never confirmed
+        (claim,) = session.scalars(select(ClaimRow))
+        assert (claim.origin, claim.status, claim.refusal_code) == (
+            "window",
+            "refused",
+            "hold_expired",
+        )

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from trustshare.bureau.context import BureauContext
-from trustshare.insurer.app import create_app
 from trustshare.insurer.context import InsurerContext
 from trustshare.storage.insurer_models import AuthorisationRow, HoldStatus
 
@@ -19,7 +16,6 @@ from ..bureau.hospital_support import (
     consent_to_direct_settlement,
     hospital_client,
     policy_code,
-    serve,
     settlement_body,
 )
 from ..conftest import Network
@@ -27,16 +23,6 @@ from .realtime_support import PRODUCT, give_policy
 
 ENTERPRISE_FEN = 3_755_619
 """The engine's enterprise layer of the Beijing example (docs/examples)."""
-
-
-@pytest.fixture
-def insurer_url(insurer_context: InsurerContext, network: Network) -> Iterator[str]:
-    """The insurer node served on a free loopback port, registered on chain as its endpoint."""
-    with serve(create_app(insurer_context.settings, context=insurer_context)) as url:
-        network.registries(network.operator).participants.update_endpoint(
-            network.insurer.address, url
-        )
-        yield url
 
 
 def _discharge(bureau_context: BureauContext, network: Network, key: str) -> Any:

@@ -12,6 +12,8 @@ from trustshare.gateway.errors import NotFound, Unprocessable
 from trustshare.gateway.idempotency import IDEMPOTENCY_HEADER, check_key, request_fingerprint
 from trustshare.insurer import claims
 from trustshare.insurer.api import ContextDep
+from trustshare.insurer.claim_outbox import wake_sender
+from trustshare.storage.insurer_models import ClaimStatus
 
 router = APIRouter(tags=["claims"])
 
@@ -69,6 +71,8 @@ def post_claim(
     )
     fingerprint = request_fingerprint("POST", CLAIMS_PATH, body.model_dump())
     answer = claims.submit(context, ask, key=key, fingerprint=fingerprint)
+    if answer.body.get("status") == ClaimStatus.QUEUED:
+        wake_sender(context)  # record it on chain now, not at the sender's next poll
     return JSONResponse(answer.body, status_code=answer.status_code)
 
 

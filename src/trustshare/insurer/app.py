@@ -12,23 +12,24 @@ from trustshare.insurer import api, api_claims, api_policies
 from trustshare.insurer.api_auth import require_operator
 from trustshare.insurer.claim_outbox import ClaimSender
 from trustshare.insurer.context import InsurerContext
-from trustshare.insurer.expiry import HoldReleaser
+from trustshare.insurer.expiry import HoldsWorker
 from trustshare.insurer.settings import InsurerSettings
 
 
 def create_app(settings: InsurerSettings, *, context: InsurerContext | None = None) -> FastAPI:
     """Build the app for ``settings`` (or around a ready ``context``, as tests do).
 
-    For the app's lifetime background threads release expired holds and send the claims
-    outbox (one sender per node): serve with one worker.
+    For the app's lifetime background threads clear held holds into window claims, release
+    expired holds and send the claims outbox (one of each per node): serve with one worker.
     """
     node = context or InsurerContext.from_settings(settings)
-    releaser = HoldReleaser(node)
+    holds = HoldsWorker(node, interval=settings.holds_interval_s)
     sender = ClaimSender(node) if settings.run_claim_sender else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        releaser.start()
+        if settings.run_holds_worker:
+            holds.start()
         if sender is not None:
             sender.start()
         try:
@@ -36,7 +37,7 @@ def create_app(settings: InsurerSettings, *, context: InsurerContext | None = No
         finally:
             if sender is not None:
                 sender.stop()
-            releaser.stop()
+            holds.stop()
             node.engine.dispose()
 
     app = FastAPI(

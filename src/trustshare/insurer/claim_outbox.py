@@ -43,10 +43,9 @@ from trustshare.chain.registries import Registries
 from trustshare.chain.registries.claims import ClaimRequest
 from trustshare.chain.sender import TransactionSender, TxOutcome
 from trustshare.crypto.leaves import SettlementLeaf
-from trustshare.insurer import claims, payouts
-from trustshare.insurer.claims import Fetch
+from trustshare.insurer import claims, clearing, payouts
 from trustshare.insurer.claims_corrections import REVERSE, queue_reversals
-from trustshare.insurer.claims_verify import fetch_release
+from trustshare.insurer.claims_verify import Fetch, fetch_release
 from trustshare.insurer.context import InsurerContext
 from trustshare.insurer.reconcile import event_tx
 from trustshare.storage.database import transaction
@@ -57,6 +56,19 @@ log = logging.getLogger(__name__)
 TRANSPORT_ERRORS: Final = (OSError, TransactionError, Web3Exception)
 RECORD: Final = "record_claim"
 ZERO_ADDRESS: Final = "0x" + "00" * 20
+
+
+_RUNNING: dict[int, ClaimSender] = {}
+"""The started sender of each node, by ``id()`` of its context (one sender per node)."""
+_RUNNING_LOCK = threading.Lock()
+
+
+def wake_sender(context: InsurerContext) -> None:
+    """Tell ``context``'s running claim sender that a claim was queued (none running: nothing)."""
+    with _RUNNING_LOCK:
+        sender = _RUNNING.get(id(context))
+    if sender is not None and sender.context is context:
+        sender.wake()
 
 
 class ClaimJournal:
@@ -138,13 +150,19 @@ class ClaimSender:
         *,
         fetch: Fetch = fetch_release,
         batch_size: int = 64,
-        interval: float = 0.2,
+        interval: float | None = None,
         receipt_timeout: float = 60.0,
     ) -> None:
-        """Send for ``context``; ``fetch`` asks bureaus for records (tests may redirect it)."""
+        """Send for ``context``; ``fetch`` asks bureaus for records (tests may redirect it).
+
+        ``interval`` (default: the node's ``claim_sender_poll_ms``) is how long the thread
+        sleeps between rounds when nothing wakes it (:meth:`wake`).
+        """
         self.context = context
         self.fetch = fetch
         self.batch_size = batch_size
+        if interval is None:
+            interval = context.settings.claim_sender_poll_ms / 1000
         self.interval = interval
         self.receipt_timeout = receipt_timeout
         self.journal = ClaimJournal(context)
@@ -152,6 +170,7 @@ class ClaimSender:
         self._registries: Registries | None = None
         self._superseded_from = 0
         self._stopping = threading.Event()
+        self._woken = threading.Event()
         self._thread: threading.Thread | None = None
 
     # -- running --------------------------------------------------------------------------
@@ -173,28 +192,44 @@ class ClaimSender:
         return report
 
     def start(self) -> None:
-        """Run rounds in a background thread every ``interval`` seconds until :meth:`stop`."""
+        """Run rounds in a background thread until :meth:`stop`.
+
+        A round starts when :meth:`wake` is called (a claim was queued), or ``interval``
+        seconds after the previous one (retries, entries left ``sent``, reversals). Claims
+        queued while a round sends go together in the next round's ``recordClaims``.
+        """
         if self._thread is None:
             self._stopping.clear()
             self._thread = threading.Thread(target=self._serve, name="claim-sender", daemon=True)
             self._thread.start()
+            with _RUNNING_LOCK:
+                _RUNNING[id(self.context)] = self
 
     def stop(self, timeout: float = 30.0) -> None:
         """Ask the thread to stop after its current round and wait for it."""
         self._stopping.set()
+        self._woken.set()
+        with _RUNNING_LOCK:
+            if _RUNNING.get(id(self.context)) is self:
+                del _RUNNING[id(self.context)]
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
 
+    def wake(self) -> None:
+        """Start the next round now (a claim was queued) instead of after ``interval``."""
+        self._woken.set()
+
     def _serve(self) -> None:
         while not self._stopping.is_set():
+            self._woken.clear()  # a claim queued from here on gets a round after this one
             try:
                 report = self.run_once()
                 if report.interrupted:
                     log.warning("claim sender paused: %s", report.interrupted)
             except Exception:  # a database hiccup must not end the thread
                 log.exception("claim sender round failed")
-            self._stopping.wait(self.interval)
+            self._woken.wait(self.interval)
 
     @property
     def sender(self) -> TransactionSender:
@@ -387,6 +422,7 @@ class ClaimSender:
                 if entry.kind == RECORD and claim.status == ClaimStatus.QUEUED:
                     claim.status, claim.tx_hash = ClaimStatus.RECORDED, tx_hash
                     payouts.pay(session, claim, tx_hash)
+                    clearing.settle_hold(session, claim, recorded=True)
                     report.recorded.append(claim.claim_id)
                 elif entry.kind == REVERSE and claim.status == ClaimStatus.RECORDED:
                     claim.status = ClaimStatus.REVERSED
@@ -405,4 +441,5 @@ class ClaimSender:
             if entry.kind == RECORD and claim.status == ClaimStatus.QUEUED:
                 claim.status = ClaimStatus.REFUSED
                 claim.refusal_code, claim.refusal_reason = name, text[:500]
+                clearing.settle_hold(session, claim, recorded=False)
                 report.refused.append(claim.claim_id)

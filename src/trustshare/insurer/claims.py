@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -31,9 +30,10 @@ from sqlalchemy.orm import Session
 
 from trustshare.chain.registries.consent import PermissionStatus
 from trustshare.crypto.vocabulary import Purpose, Scope
-from trustshare.insurer import claims_requests, payouts
+from trustshare.insurer import claims_requests, clearing, payouts
 from trustshare.insurer.claims_verify import (
     ClaimRefused,
+    Fetch,
     RetryLater,
     VerifiedRecord,
     bureau_of,
@@ -41,9 +41,12 @@ from trustshare.insurer.claims_verify import (
     verify_release,
 )
 from trustshare.insurer.context import InsurerContext
+from trustshare.insurer.policies import annual_cap_fen
 from trustshare.insurer.realtime import year_bounds
+from trustshare.insurer.records import used_fen
 from trustshare.storage.database import transaction
 from trustshare.storage.insurer_models import (
+    ClaimOrigin,
     ClaimOutboxEntry,
     ClaimRow,
     ClaimStatus,
@@ -56,8 +59,8 @@ BACKOFF_MAX_S: Final = 300.0
 RECEIVED_LEASE_S: Final = 60.0
 """A claim left ``received`` by a request that died is picked up by the worker after this."""
 WAITING: Final = (ClaimStatus.RECEIVED, ClaimStatus.PENDING)
-
-Fetch = Callable[[InsurerContext, bytes], dict[str, Any]]
+PURPOSE_OF_ORIGIN: Final = {ClaimOrigin.FAST: "claim", ClaimOrigin.WINDOW: "direct_settlement"}
+"""The release purpose a claim asks the bureau under."""
 
 
 @dataclass(frozen=True)
@@ -67,15 +70,6 @@ class ClaimAsk:
     settlement_id: bytes
     product: str | None = None
     policy_number: str | None = None
-
-
-@dataclass(frozen=True)
-class _Decision:
-    product: str
-    policy_number: str
-    computed_fen: int
-    amount_fen: int
-    benefits: list[dict[str, Any]]
 
 
 def claim_view(claim: ClaimRow) -> dict[str, Any]:
@@ -88,6 +82,7 @@ def claim_view(claim: ClaimRow) -> dict[str, Any]:
         "settlement_id": "0x" + claim.settlement_id.hex(),
         "bureau": claim.bureau,
         "status": claim.status,
+        "origin": claim.origin,
         "product": claim.product or None,
         "policy_number": claim.policy_number or None,
         "computed_fen": claim.computed_fen,
@@ -154,6 +149,7 @@ def open_claim(context: InsurerContext, ask: ClaimAsk, *, now: datetime) -> tupl
             created_at=now,
             updated_at=now,
         )
+        clearing.window_origin(session, claim)  # a held settlement: clear the window payment
         session.add(claim)
         try:
             session.commit()
@@ -174,14 +170,19 @@ def process(
         claim = session.get_one(ClaimRow, claim_pk)
         if claim.status not in WAITING:
             return
-        settlement_id = claim.settlement_id
+        settlement_id, origin = claim.settlement_id, claim.origin
     try:
-        verified = verify_release(context, settlement_id, fetch(context, settlement_id))
+        answer = fetch(context, settlement_id, purpose=PURPOSE_OF_ORIGIN[origin])
+        verified = verify_release(context, settlement_id, answer)
         _queue(context, claim_pk, verified, key)
     except RetryLater as wait:
         _wait(context, claim_pk, wait, key)
     except ClaimRefused as refused:
-        _refuse(context, claim_pk, refused, key)
+        not_yet = clearing.waiting_reason(origin, refused)
+        if not_yet is not None:
+            _wait(context, claim_pk, not_yet, key)
+        else:
+            _refuse(context, claim_pk, refused, key)
 
 
 def retry_due(context: InsurerContext, *, fetch: Fetch = fetch_release, limit: int = 100) -> int:
@@ -238,6 +239,7 @@ def _refuse(context: InsurerContext, claim_pk: int, refused: ClaimRefused, key: 
         claim.attempts += 1
         claim.next_attempt_at = None
         claim.updated_at = now
+        clearing.settle_hold(session, claim, recorded=False)
         _store_answer(session, claim, key)
 
 
@@ -258,10 +260,14 @@ def _queue(
         claim.next_attempt_at = None
         claim.updated_at = now
         try:
-            decision = _decide(context, session, claim, verified, now)
+            if claim.origin == ClaimOrigin.WINDOW:
+                decision = clearing.decide_window(context, session, claim, verified)
+            else:
+                decision = _decide(context, session, claim, verified, now)
         except ClaimRefused as refused:
             claim.status = ClaimStatus.REFUSED
             claim.refusal_code, claim.refusal_reason = refused.code, refused.reason[:500]
+            clearing.settle_hold(session, claim, recorded=False)
             _store_answer(session, claim, key)
             return
         claim.product, claim.policy_number = decision.product, decision.policy_number
@@ -301,7 +307,7 @@ def _decide(
     claim: ClaimRow,
     verified: VerifiedRecord,
     now: datetime,
-) -> _Decision:
+) -> payouts.Decision:
     leaf = verified.leaf
     policy = _policy(session, claim, leaf.pseudonym)
     if policy.product not in context.rules.products:
@@ -321,13 +327,17 @@ def _decide(
         raise ClaimRefused("record_incomplete", str(exc)) from exc
     if computed.paid_fen == 0:
         raise ClaimRefused("nothing_payable", "the product pays nothing on this record")
+    used = used_fen(session, leaf.pseudonym, policy.product, since=since, until=until)
+    cap_left = annual_cap_fen(context.rules, policy.product) - used
+    if cap_left <= 0:
+        raise ClaimRefused("annual_cap_reached", "this year's holds and claims took the cap")
     left = leaf.claim_ceiling_fen - context.registries.claims.total_claimed_fen(leaf.settlement_id)
     if left <= 0:
         raise ClaimRefused("ceiling_taken", "other insurers' claims took the claim ceiling")
-    return _Decision(
+    return payouts.Decision(
         product=policy.product,
         policy_number=policy.policy_number,
         computed_fen=computed.paid_fen,
-        amount_fen=min(computed.paid_fen, left),
+        amount_fen=min(computed.paid_fen, left, cap_left),
         benefits=computed.benefits,
     )

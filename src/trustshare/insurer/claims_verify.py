@@ -1,8 +1,9 @@
 """Fetch a settlement record from its bureau and verify it against the chain.
 
 The bureau is the settlement id's first 20 bytes; its endpoint comes from ``Participants``. The
-node asks with a signed ``POST /v1/releases`` (purpose ``claim``, groups ``settlement_summary``
-and ``fund_breakdown``), then, trusting nothing in the answer but what the chain confirms:
+node asks with a signed ``POST /v1/releases`` (purpose ``claim``, or ``direct_settlement`` for a
+window claim; groups ``settlement_summary`` and ``fund_breakdown``), then, trusting nothing in
+the answer but what the chain confirms:
 
 1. the leaf is for the settlement asked about;
 2. the sealed disclosure opens with one of the keystore's sealing keys (current or older);
@@ -21,7 +22,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import httpx
 from web3 import Web3
@@ -66,10 +67,23 @@ def bureau_of(settlement_id: bytes) -> str:
     return str(Web3.to_checksum_address(settlement_id[:20]))
 
 
+class Fetch(Protocol):
+    """How a claim asks a bureau for a record (:func:`fetch_release`; tests may wrap it)."""
+
+    def __call__(
+        self, context: InsurerContext, settlement_id: bytes, *, purpose: str = "claim"
+    ) -> dict[str, Any]:
+        """The bureau's answer to a release request for ``settlement_id``."""
+        ...
+
+
 def fetch_release(
-    context: InsurerContext, settlement_id: bytes, *, timeout: float = 5.0
+    context: InsurerContext, settlement_id: bytes, *, purpose: str = "claim", timeout: float = 5.0
 ) -> dict[str, Any]:
-    """Ask the settlement's bureau for the record under the patient's CLAIM consent."""
+    """Ask the settlement's bureau for the record under the patient's consent for ``purpose``.
+
+    ``claim`` for a fast claim; ``direct_settlement`` for clearing a layer paid at the window.
+    """
     bureau = bureau_of(settlement_id)
     participants = context.registries.participants
     if not participants.is_active_bureau(bureau):
@@ -78,7 +92,7 @@ def fetch_release(
     body = {
         "record_type": "settlement",
         "record_id": "0x" + settlement_id.hex(),
-        "purpose": "claim",
+        "purpose": purpose,
         "scopes": list(CLAIM_GROUPS),
     }
     raw = json.dumps(body).encode()

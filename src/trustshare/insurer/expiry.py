@@ -1,21 +1,35 @@
-"""Release of real-time holds whose settlement was never cleared, in a background thread."""
+"""The holds worker: opens window claims for held holds (clearing) and releases expired ones.
+
+It runs in a background thread of the node every ``interval`` seconds; the claim worker
+(:mod:`.claim_outbox`) then fetches, verifies and records the window claims it opened.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from trustshare.insurer import clearing
 from trustshare.insurer.context import InsurerContext
-from trustshare.insurer.realtime import release_expired_holds
 
 logger = logging.getLogger(__name__)
 
 
-class HoldReleaser:
-    """Every ``interval`` seconds, release the holds past their expiry."""
+@dataclass(frozen=True)
+class HoldsReport:
+    """What one round did: window claims opened, holds released."""
 
-    def __init__(self, context: InsurerContext, *, interval: float = 30.0) -> None:
-        """Release holds of ``context``'s database."""
+    opened: int
+    released: int
+
+
+class HoldsWorker:
+    """Every ``interval`` seconds, clear the held holds and release the expired ones."""
+
+    def __init__(self, context: InsurerContext, *, interval: float = 5.0) -> None:
+        """Work on ``context``'s database."""
         self._context = context
         self._interval = interval
         self._stopping = threading.Event()
@@ -24,7 +38,7 @@ class HoldReleaser:
     def start(self) -> None:
         """Start the thread (once)."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="hold-releaser", daemon=True)
+            self._thread = threading.Thread(target=self._run, name="holds-worker", daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
@@ -33,16 +47,23 @@ class HoldReleaser:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
-    def run_once(self) -> int:
-        """Release what has expired now; how many holds were released."""
-        return release_expired_holds(self._context.sessions, now=self._context.clock())
+    def run_once(self) -> HoldsReport:
+        """Release what has expired by the node's clock, then open window claims for the rest."""
+        now = datetime.fromtimestamp(self._context.clock(), UTC)
+        released = clearing.release_expired(self._context, now=now)
+        opened = clearing.open_window_claims(self._context, now=now)
+        return HoldsReport(opened=opened, released=released)
 
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                released = self.run_once()
-                if released:
-                    logger.info("released %d expired holds", released)
+                report = self.run_once()
+                if report.opened or report.released:
+                    logger.info(
+                        "holds: %d window claims opened, %d released",
+                        report.opened,
+                        report.released,
+                    )
             except Exception:  # a database hiccup must not end the thread
-                logger.exception("releasing expired holds failed")
+                logger.exception("the holds worker failed")
             self._stopping.wait(self._interval)

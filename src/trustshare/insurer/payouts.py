@@ -35,7 +35,13 @@ from trustshare.domain import RuleSet
 from trustshare.domain.accumulators import Accumulators, BenefitAccumulator
 from trustshare.domain.bill import ProductHolding, VisitType
 from trustshare.domain.commercial import Pots, pay_commercial
-from trustshare.storage.insurer_models import ClaimRow, ClaimStatus, PayoutKind, PayoutRow
+from trustshare.storage.insurer_models import (
+    ClaimOrigin,
+    ClaimRow,
+    ClaimStatus,
+    PayoutKind,
+    PayoutRow,
+)
 
 RECORD_AMOUNTS = (
     "preselfpay_amt",
@@ -59,6 +65,18 @@ class Computed:
     """What the product pays for the record, and its benefit lines (for the accumulators)."""
 
     paid_fen: int
+    benefits: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a verified claim records on chain and pays: product, policy, amounts, lines."""
+
+    product: str
+    policy_number: str
+    computed_fen: int
+    """What the rules pay (fast claim) or what was computed at the window (window claim)."""
+    amount_fen: int
     benefits: list[dict[str, Any]]
 
 
@@ -139,8 +157,13 @@ def year_to_date(
 
 
 def pay(session: Session, claim: ClaimRow, tx_hash: str) -> PayoutRow | None:
-    """Add the claim's payout to the ledger (in the caller's transaction); None if it has one."""
-    return _ledger_row(session, claim, PayoutKind.PAYOUT, claim.amount_fen, tx_hash)
+    """Add the claim's payout to the ledger (in the caller's transaction); None if it has one.
+
+    A window claim's row is of kind ``window`` (settled with the bureau), a fast claim's of
+    kind ``payout`` (paid to the patient).
+    """
+    kind = PayoutKind.WINDOW if claim.origin == ClaimOrigin.WINDOW else PayoutKind.PAYOUT
+    return _ledger_row(session, claim, kind, claim.amount_fen, tx_hash)
 
 
 def reverse(session: Session, claim: ClaimRow, tx_hash: str) -> PayoutRow | None:
@@ -151,8 +174,9 @@ def reverse(session: Session, claim: ClaimRow, tx_hash: str) -> PayoutRow | None
 def _ledger_row(
     session: Session, claim: ClaimRow, kind: str, amount_fen: int, tx_hash: str
 ) -> PayoutRow | None:
+    kinds = (kind,) if kind == PayoutKind.REVERSAL else (PayoutKind.PAYOUT, PayoutKind.WINDOW)
     known = session.scalar(
-        select(PayoutRow).where(PayoutRow.claim_id == claim.id, PayoutRow.kind == kind)
+        select(PayoutRow).where(PayoutRow.claim_id == claim.id, PayoutRow.kind.in_(kinds))
     )
     if known is not None:
         return None

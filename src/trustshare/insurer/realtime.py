@@ -12,8 +12,9 @@ For one request (already authenticated as an active bureau's, see :mod:`.api`), 
    took for the person and product this calendar year (China Standard Time).
 
 Every answer — a hold or a refusal (0, with a reason code) — is stored under a fresh
-``authorisation_id`` and returned on repeats. A hold expires (is released) after the node's
-``hold_ttl_s`` unless it has become a claim by then.
+``authorisation_id`` and returned on repeats. At clearing the hold becomes a window claim
+(:mod:`.clearing`); a hold whose settlement is never cleared is released after the node's
+``hold_ttl_s``.
 """
 
 from __future__ import annotations
@@ -34,11 +35,7 @@ from trustshare.gateway.realtime_contract import (
 )
 from trustshare.insurer.chain_view import ChainView
 from trustshare.insurer.policies import annual_cap_fen
-from trustshare.insurer.records import (
-    authorisation_for,
-    release_holds_expired_by,
-    used_fen,
-)
+from trustshare.insurer.records import authorisation_for, used_fen
 from trustshare.storage.insurer_models import (
     AuthorisationRow,
     HoldStatus,
@@ -171,11 +168,3 @@ def response_of(row: AuthorisationRow) -> RealtimeAuthorisationResponse:
     return RealtimeAuthorisationResponse(
         authorised_fen=row.authorised_fen, authorisation_id=row.authorisation_id
     )
-
-
-def release_expired_holds(sessions: sessionmaker[Session], *, now: float) -> int:
-    """Release every hold past its expiry (its settlement was never cleared); how many."""
-    with sessions() as session:
-        released = release_holds_expired_by(session, datetime.fromtimestamp(now, UTC))
-        session.commit()
-    return released

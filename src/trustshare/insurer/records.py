@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from trustshare.storage.insurer_models import (
     AuthorisationRow,
+    ClaimOrigin,
+    ClaimRow,
+    ClaimStatus,
     HoldStatus,
     InsurerSeenNonce,
     PolicyRow,
@@ -17,6 +20,8 @@ from trustshare.storage.nonces import SeenNonceTable
 
 COUNTED_STATUSES = (HoldStatus.HELD, HoldStatus.CLAIMED)
 """Holds that use up a policy's annual cap: still held, or turned into a claim."""
+COUNTED_CLAIMS = (ClaimStatus.QUEUED, ClaimStatus.RECORDED)
+"""Fast claims that use up a policy's annual cap: on their way to the chain, or recorded."""
 
 
 class InsurerNonceStore(SeenNonceTable):
@@ -53,8 +58,12 @@ def authorisation_by_id(session: Session, authorisation_id: str) -> Authorisatio
 def used_fen(
     session: Session, pseudonym: bytes, product: str, *, since: datetime, until: datetime
 ) -> int:
-    """What holds and claims of ``product`` for ``pseudonym`` took in ``[since, until)``."""
-    total = session.scalar(
+    """What holds and claims of ``product`` for ``pseudonym`` took in ``[since, until)``.
+
+    Holds count while held and once cleared (their window claim is counted through them);
+    fast claims count from the moment they are queued for the chain until reversed.
+    """
+    held = session.scalar(
         select(func.coalesce(func.sum(AuthorisationRow.authorised_fen), 0)).where(
             AuthorisationRow.pseudonym == pseudonym,
             AuthorisationRow.product == product,
@@ -63,14 +72,14 @@ def used_fen(
             AuthorisationRow.status.in_(COUNTED_STATUSES),
         )
     )
-    return int(total or 0)
-
-
-def release_holds_expired_by(session: Session, moment: datetime) -> int:
-    """Mark every hold whose ``expires_at`` ≤ ``moment`` released; how many were."""
-    result = session.execute(
-        update(AuthorisationRow)
-        .where(AuthorisationRow.status == HoldStatus.HELD, AuthorisationRow.expires_at <= moment)
-        .values(status=HoldStatus.RELEASED)
+    claimed = session.scalar(
+        select(func.coalesce(func.sum(ClaimRow.amount_fen), 0)).where(
+            ClaimRow.pseudonym == pseudonym,
+            ClaimRow.product == product,
+            ClaimRow.origin == ClaimOrigin.FAST,
+            ClaimRow.created_at >= since,
+            ClaimRow.created_at < until,
+            ClaimRow.status.in_(COUNTED_CLAIMS),
+        )
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return int(held or 0) + int(claimed or 0)

@@ -39,6 +39,17 @@ class InsurerSettings(NodeSettings):
     chain_timeout_s: float = Field(default=2.0, gt=0, description="RPC timeout")
     request_window_s: int = Field(default=60, ge=1)
     run_claim_sender: bool = True
+    run_holds_worker: bool = True
+    holds_interval_s: float = Field(
+        default=5.0, gt=0, description="how often held holds are cleared and expired ones released"
+    )
+    claim_sender_poll_ms: int = Field(
+        default=200,
+        ge=10,
+        le=60_000,
+        description="the claim sender's round when nothing wakes it (retries, recovery); "
+        "a queued claim wakes it at once",
+    )
     operator_token: SecretStr | None = Field(
         default=None, description="bearer token of the insurer's claims staff (fast claims)"
     )
