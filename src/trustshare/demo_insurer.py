@@ -29,6 +29,7 @@ from trustshare.chain.toolchain import find_checkout
 from trustshare.crypto.eip712 import ConsentDomain, ConsentTerms, sign_grant, sign_revocation
 from trustshare.crypto.vocabulary import Purpose, Scope
 from trustshare.demo_bureau import serving
+from trustshare.demo_tamper import rewrite_settlement, wait_until_committed
 from trustshare.devnet import DemoInsurer, DevNetwork
 from trustshare.domain import format_yuan
 from trustshare.gateway.signing import sign_request
@@ -40,6 +41,12 @@ from trustshare.storage.insurer_migrate import upgrade
 Echo = Callable[[str], None]
 PRODUCT = "enterprise-supplementary"
 YEAR = 365 * 86_400
+
+
+def expect(outcome: bool, what: str) -> None:
+    """Stop the demo (exit ≠ 0) when an expected outcome did not happen."""
+    if not outcome:
+        raise RuntimeError(f"unexpected outcome: {what}")
 
 
 class InsurerScenario:
@@ -61,6 +68,7 @@ class InsurerScenario:
         self.pseudonym = pseudonym
         self.id_number = id_number
         self.claims_token = secrets.token_urlsafe(24)  # the insurers' claims staff
+        self.window_claims: list[str] = []
 
     def run(self, bureau: httpx.Client, context: BureauContext, tokens: dict[str, str]) -> None:
         """Serve both insurer nodes and walk the steps against the running bureau."""
@@ -77,7 +85,10 @@ class InsurerScenario:
             insurer, url = self.network.insurers[0], urls[0]
             self.enroll(bureau, tokens, insurer, url)
             self.discharge(bureau, tokens, insurer, url)
+            self.clearing(insurer, url)
             self.fast_claims(bureau, tokens, insurer, url)
+            self.tampered(bureau, tokens, context, insurer, url)
+            self.revoked(bureau, tokens, insurer, url)
 
     @contextmanager
     def serve(self, insurer: DemoInsurer) -> Iterator[str]:
@@ -93,6 +104,7 @@ class InsurerScenario:
             deployment_file=deployment_file,
             keystore_file=keystore_file,
             operator_token=SecretStr(self.claims_token),
+            holds_interval_s=0.5,
         )
         upgrade(settings.database_url)
         with serving(create_app(settings)) as url:
@@ -209,6 +221,11 @@ class InsurerScenario:
         answer = bureau.post("/v1/settlements", json=body, headers=hospital)
         answer.raise_for_status()
         settled = answer.json()
+        self.window_claims = [
+            "cl_" + payer["authorisation_id"].removeprefix("ra_")
+            for payer in settled["payers"]
+            if payer["authorised_fen"] > 0
+        ]
         for payer in settled["payers"]:
             self.echo(
                 f"    {insurer.name} ({payer['product']}): computed "
@@ -222,11 +239,24 @@ class InsurerScenario:
             f"{format_yuan(settled['patient_remainder_fen'])} yuan"
         )
 
+    def clearing(self, insurer: DemoInsurer, url: str) -> None:
+        """Step 14: once the batch is committed, the window payment becomes a claim on chain."""
+        self.echo("\n[14] Clearing: the layer paid at the window is recorded on chain")
+        for claim_id in self.window_claims:
+            claim = self.follow(url, claim_id)
+            expect(claim["status"] == "recorded", f"window claim {claim_id}: {claim}")
+            tx = (claim["tx_hash"] or "")[:18]
+            self.echo(
+                f"    {insurer.name}'s hold → window claim {claim['status']} on chain: "
+                f"{format_yuan(claim['amount_fen'] or 0)} yuan (tx {tx}…), counted in the "
+                "settlement's ceiling; the ledger settles it with the bureau"
+            )
+
     def fast_claims(
         self, bureau: httpx.Client, tokens: dict[str, str], insurer: DemoInsurer, url: str
     ) -> None:
-        """Step 14: a claim paid after discharge, then one refused once consent is revoked."""
-        self.echo("\n[14] Fast claims (快赔): discharges settled without the 商保码, claimed after")
+        """Step 15: a claim paid after discharge, once however often it is asked for."""
+        self.echo("\n[15] Fast claims (快赔): discharges settled without the 商保码, claimed after")
         first = self.settle_statutory_only(bureau, tokens, "DEMO-0004")
         paid = self.claim(url, first, "demo-claim-1")
         self.echo(
@@ -234,15 +264,50 @@ class InsurerScenario:
             f"verified against the chain → {paid['status']}, paid "
             f"{format_yuan(paid['amount_fen'] or 0)} yuan once (tx {(paid['tx_hash'] or '')[:18]}…)"
         )
+        expect(paid["status"] == "recorded" and paid["amount_fen"] > 0, f"DEMO-0004: {paid}")
         again = self.claim(url, first, "demo-claim-1")
+        expect(again == paid, "the repeated claim request got another answer")
         self.echo(
             f"    the same request again → {again['status']} "
             "(the first answer, not a second payout)"
         )
+
+    def tampered(
+        self,
+        bureau: httpx.Client,
+        tokens: dict[str, str],
+        context: BureauContext,
+        insurer: DemoInsurer,
+        url: str,
+    ) -> None:
+        """Step 16: a record rewritten in the bureau's database is refused by the insurer."""
+        self.echo("\n[16] A tampered record: rewritten inside the bureau's own database")
+        settlement_id = self.settle_statutory_only(bureau, tokens, "DEMO-0006")
+        on_chain_id = bytes.fromhex(settlement_id[2:])
+        wait_until_committed(context, on_chain_id, timeout=60)
+        rewrite_settlement(context, on_chain_id, fund_less_fen=500_000)
+        self.echo(
+            "    an insider lowers DEMO-0006's basic-fund payment by 5,000.00 yuan and recomputes "
+            "its commitment, batch tree and stored root, so the bureau's own checks pass"
+        )
+        refused = self.claim(url, settlement_id, "demo-claim-tampered")
+        reason = refused.get("reason") or {}
+        expect(reason.get("code") == "proof_not_committed", f"DEMO-0006: {refused}")
+        self.echo(
+            f"    {insurer.name} claims DEMO-0006 → {refused['status']}: {reason.get('code')} "
+            f"({reason.get('reason')}); nothing paid"
+        )
+
+    def revoked(
+        self, bureau: httpx.Client, tokens: dict[str, str], insurer: DemoInsurer, url: str
+    ) -> None:
+        """Step 17: once the patient revokes consent, a claim is refused."""
+        self.echo("\n[17] Consent revoked")
         self.revoke(bureau, insurer)
         second = self.settle_statutory_only(bureau, tokens, "DEMO-0005")
         refused = self.claim(url, second, "demo-claim-2")
         reason = refused.get("reason") or {}
+        expect(reason.get("code") == "consent_revoked", f"DEMO-0005: {refused}")
         self.echo(
             f"    {insurer.name} claims DEMO-0005 after the patient revoked consent → "
             f"{refused['status']}: {reason.get('code')} ({reason.get('reason')}); nothing paid"
@@ -272,13 +337,19 @@ class InsurerScenario:
         body = {"settlement_id": settlement_id, "product": PRODUCT}
         filed = httpx.post(f"{url}/v1/claims", json=body, headers=headers, timeout=30)
         filed.raise_for_status()
-        claim: dict[str, Any] = filed.json()
+        return self.follow(url, filed.json()["claim_id"])
+
+    def follow(self, url: str, claim_id: str) -> dict[str, Any]:
+        """The claim once it is recorded or refused (or as it stands after 90 s)."""
         deadline = time.monotonic() + 90
         auth = {"Authorization": f"Bearer {self.claims_token}"}
-        while claim["status"] not in ("recorded", "refused") and time.monotonic() < deadline:
+        while True:
+            answer = httpx.get(f"{url}/v1/claims/{claim_id}", headers=auth, timeout=30)
+            claim: dict[str, Any] = answer.json()
+            done = answer.status_code == 200 and claim["status"] in ("recorded", "refused")
+            if done or time.monotonic() > deadline:
+                return claim
             time.sleep(0.3)
-            claim = httpx.get(f"{url}/v1/claims/{claim['claim_id']}", headers=auth).json()
-        return claim
 
     def revoke(self, bureau: httpx.Client, insurer: DemoInsurer) -> None:
         """The patient withdraws Insurer A's consent; the bureau node relays the revocation."""

@@ -49,6 +49,8 @@ def test_demo_walks_the_scenario_and_refuses_the_double_claim() -> None:
         "authorised 37,556.19 yuan in real time",
         "verified against the chain → recorded, paid",
         "the same request again → recorded",
+        "window claim recorded on chain: 37,556.19 yuan",
+        "→ refused: proof_not_committed",
         "→ refused: consent_revoked",
         "Scenario complete.",
     ):
