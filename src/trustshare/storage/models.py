@@ -213,3 +213,48 @@ class SeenNonce(Base):
     signer: Mapped[str] = mapped_column(String(42), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now, index=True)
+
+
+class PersonalAccount(Base):
+    """A person's personal medical-insurance account (个人账户) at this bureau, by pseudonym.
+
+    ``balance_fen`` is the running total of the account's entries; it is changed only in the
+    transaction that appends the entry, by a conditional update that never lets it go negative.
+    """
+
+    __tablename__ = "personal_accounts"
+
+    pseudonym: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    balance_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class PersonalAccountEntry(Base):
+    """One append-only entry of a personal account: a ``credit`` or a ``debit``, never edited.
+
+    ``entry_key`` makes each entry happen once: ``credit:<reference>`` for a contribution
+    credited by the operator, ``debit:0x<debit id>`` for a premium debit the patient signed.
+    ``fingerprint`` tells a repeat (same key, same content) from a reuse (same key, other
+    content). A debit keeps the signing wallet, the paid insurer and the bureau's signed receipt.
+    """
+
+    __tablename__ = "personal_account_entries"
+    __table_args__ = (Index("ix_personal_account_entries_pseudonym_id", "pseudonym", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pseudonym: Mapped[bytes] = mapped_column(ForeignKey("personal_accounts.pseudonym"))
+    kind: Mapped[str] = mapped_column(String(8))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    """Always positive; ``kind`` says which way it moved."""
+    balance_after_fen: Mapped[int] = mapped_column(BigInteger)
+    entry_key: Mapped[str] = mapped_column(String(80), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    reference: Mapped[str] = mapped_column(String(64))
+    """A credit's reference at the national platform; a debit's ``policyReference``."""
+    counterparty: Mapped[str | None] = mapped_column(String(42))
+    """The insurer a debit paid."""
+    signer: Mapped[str | None] = mapped_column(String(42))
+    """The wallet that authorised a debit."""
+    receipt_json: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
