@@ -13,13 +13,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from trustshare.gateway.errors import ApiError, Conflict, NotFound
+from trustshare.crypto.errors import TypedDataError
+from trustshare.gateway.errors import ApiError, Conflict, NotFound, Unprocessable
+from trustshare.gateway.premium_contract import PremiumReceiptBody, SignedPremiumDebitBody
 from trustshare.gateway.signing import SignedRequest, read_signed_request
 from trustshare.insurer.api import ContextDep
 from trustshare.insurer.bureau_client import BureauClient
 from trustshare.insurer.context import InsurerContext
 from trustshare.insurer.enrollment import EnrollmentRefused, one_click_enroll
 from trustshare.insurer.policy_codes import PolicyCodeRefused, issue_policy_code
+from trustshare.insurer.premium import PremiumPayer, enroll_with_premium, premium_receipt
 from trustshare.insurer.records import InsurerNonceStore, policy_by_number
 from trustshare.storage.insurer_models import PolicyRow
 
@@ -40,6 +43,18 @@ def get_bureau_client(request: Request) -> BureauClient:
 BureauClientDep = Annotated[BureauClient, Depends(get_bureau_client)]
 
 
+def get_premium_payer(request: Request) -> PremiumPayer:
+    """The app's premium payer (``app.state.premium_payer``), made on first use."""
+    payer: PremiumPayer | None = getattr(request.app.state, "premium_payer", None)
+    if payer is None:
+        payer = PremiumPayer.of_node(request.app.state.context)
+        request.app.state.premium_payer = payer
+    return payer
+
+
+PremiumPayerDep = Annotated[PremiumPayer, Depends(get_premium_payer)]
+
+
 class EnrollmentIn(BaseModel):
     """A patient's request for a policy of ``product``."""
 
@@ -48,6 +63,11 @@ class EnrollmentIn(BaseModel):
     pseudonym: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="as bound at the bureau")
     product: str = Field(min_length=1, max_length=64, description="a product id of the rules")
     start: dt.date | None = Field(default=None, description="first day of cover (default today)")
+    premium: SignedPremiumDebitBody | None = Field(
+        default=None,
+        description="the premium, paid from the personal account: a PremiumDebit signed by the "
+        "bound wallet (policy_reference = product); the policy is issued once it is paid",
+    )
 
 
 class PolicyOut(BaseModel):
@@ -60,6 +80,9 @@ class PolicyOut(BaseModel):
     status: str
     valid_from: dt.datetime
     valid_to: dt.datetime = Field(description="exclusive end of cover")
+    premium_receipt: PremiumReceiptBody | None = Field(
+        default=None, description="the bureau's signed receipt of the premium debit, if any"
+    )
 
 
 class EnrollmentError(ApiError):
@@ -93,6 +116,11 @@ def _verify_wallet(context: InsurerContext, signed: SignedRequest, wallet: str) 
     )
 
 
+def _receipt_out(policy: PolicyRow) -> PremiumReceiptBody | None:
+    receipt = premium_receipt(policy)
+    return None if receipt is None else PremiumReceiptBody.model_validate(receipt)
+
+
 def _policy_out(context: InsurerContext, policy: PolicyRow) -> PolicyOut:
     return PolicyOut(
         policy_number=policy.policy_number,
@@ -102,6 +130,7 @@ def _policy_out(context: InsurerContext, policy: PolicyRow) -> PolicyOut:
         status=policy.status,
         valid_from=policy.valid_from,
         valid_to=policy.valid_to,
+        premium_receipt=_receipt_out(policy),
     )
 
 
@@ -112,10 +141,20 @@ def _policy_out(context: InsurerContext, policy: PolicyRow) -> PolicyOut:
     responses={
         401: {"description": "not signed by the wallet bound to the pseudonym"},
         403: {"description": "the bureau refused: no UNDERWRITING consent (its status given)"},
-        409: {"description": "already insured; or the record is not committed on chain (yet)"},
-        422: {"description": "unknown product, not enrolled, validity, region, or unverifiable"},
+        409: {
+            "description": "already insured; the record is not committed on chain (yet); the "
+            "premium's debit id is used by another authorisation"
+        },
+        422: {
+            "description": "unknown product, not enrolled, validity, region, unverifiable; "
+            "premium_invalid; premium_refused (the bureau's bureau_code, e.g. "
+            "insufficient_balance)"
+        },
         502: {"description": "the bureau answered with an unexpected error"},
-        503: {"description": "the bureau cannot be reached"},
+        503: {
+            "description": "the bureau cannot be reached; premium_pending: whether the premium "
+            "was debited is not known, send the same request again"
+        },
     },
 )
 def post_enrollment(
@@ -123,26 +162,47 @@ def post_enrollment(
     signed: SignedRequestDep,
     context: ContextDep,
     bureau_client: BureauClientDep,
+    payer: PremiumPayerDep,
 ) -> PolicyOut:
     """One-click enrollment (一键投保): a policy on the person's verified enrollment record.
 
     The node fetches the record from the bureau that bound the wallet, under the patient's
-    UNDERWRITING consent, verifies it against the chain, and issues a one-year policy.
+    UNDERWRITING consent, verifies it against the chain, and issues a one-year policy. With a
+    ``premium`` the policy is issued only once that bureau has debited the personal account
+    (its signed receipt is in the answer); a retry with the same authorisation never pays twice.
     """
     pseudonym = bytes.fromhex(body.pseudonym[2:])
     wallet, bureau = _wallet_of(context, pseudonym)
     _verify_wallet(context, signed, wallet)
+    try:
+        premium = body.premium.signed() if body.premium is not None else None
+    except TypedDataError as error:
+        raise Unprocessable("premium_invalid", str(error), field="premium") from None
     with context.sessions() as session:
         try:
-            policy = one_click_enroll(
-                context,
-                session,
-                bureau_client,
-                pseudonym=pseudonym,
-                product=body.product,
-                bureau=bureau,
-                start=body.start,
-            )
+            if premium is not None:
+                policy = enroll_with_premium(
+                    context,
+                    session,
+                    bureau_client,
+                    payer,
+                    premium,
+                    pseudonym=pseudonym,
+                    wallet=wallet,
+                    product=body.product,
+                    bureau=bureau,
+                    start=body.start,
+                )
+            else:
+                policy = one_click_enroll(
+                    context,
+                    session,
+                    bureau_client,
+                    pseudonym=pseudonym,
+                    product=body.product,
+                    bureau=bureau,
+                    start=body.start,
+                )
         except EnrollmentRefused as refused:
             raise EnrollmentError(refused) from refused
         return _policy_out(context, policy)

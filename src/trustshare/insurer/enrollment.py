@@ -8,14 +8,15 @@ insurance is valid on the policy's first day and that the product is sold in the
 region, and issues a one-year policy. Every refusal is an :class:`EnrollmentRefused` with a
 stable code and the HTTP status the API answers with.
 
-Paying the premium from the personal medical-insurance account through the bureau is not built:
-the bureau keeps no such ledger yet.
+With a premium authorisation the policy is paid from the personal medical-insurance account
+through the bureau before it is issued (:mod:`trustshare.insurer.premium`, on :func:`underwrite`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -63,6 +64,18 @@ def today(now: float) -> dt.date:
     return dt.datetime.fromtimestamp(now, CHINA_STANDARD_TIME).date()
 
 
+@dataclass(frozen=True)
+class PolicyOffer:
+    """A policy one-click enrollment may issue: every check passed, nothing stored yet."""
+
+    policy_number: str
+    pseudonym: bytes
+    product: str
+    valid_from: dt.datetime
+    valid_to: dt.datetime
+    """Exclusive end of cover."""
+
+
 def one_click_enroll(
     context: InsurerContext,
     session: Session,
@@ -77,6 +90,43 @@ def one_click_enroll(
 
     ``bureau`` is the bureau to ask (the one that bound the person's wallet). Commits the new
     policy. Raises :class:`EnrollmentRefused`.
+    """
+    offer = underwrite(
+        context,
+        session,
+        bureau_client,
+        pseudonym=pseudonym,
+        product=product,
+        bureau=bureau,
+        start=start,
+    )
+    try:
+        return issue_policy(
+            session,
+            context.rules,
+            policy_number=offer.policy_number,
+            pseudonym=pseudonym,
+            product=product,
+            valid_from=offer.valid_from,
+            valid_to=offer.valid_to,
+        )
+    except PolicyAlreadyIssued as race:  # a concurrent enrollment issued it first
+        raise EnrollmentRefused("already_insured", race.reason, status_code=409) from None
+
+
+def underwrite(
+    context: InsurerContext,
+    session: Session,
+    bureau_client: BureauClient,
+    *,
+    pseudonym: bytes,
+    product: str,
+    bureau: str,
+    start: dt.date | None = None,
+) -> PolicyOffer:
+    """Every check of one-click enrollment, the verified enrollment record included.
+
+    Stores nothing. Raises :class:`EnrollmentRefused`.
     """
     terms = context.rules.products.get(product)
     if terms is None:
@@ -111,18 +161,9 @@ def one_click_enroll(
             status_code=422,
             field="product",
         )
-    try:
-        return issue_policy(
-            session,
-            context.rules,
-            policy_number=new_policy_number(first_day),
-            pseudonym=pseudonym,
-            product=product,
-            valid_from=cover_from,
-            valid_to=_one_year_after(cover_from),
-        )
-    except PolicyAlreadyIssued as race:  # a concurrent enrollment issued it first
-        raise EnrollmentRefused("already_insured", race.reason, status_code=409) from None
+    return PolicyOffer(
+        new_policy_number(first_day), pseudonym, product, cover_from, _one_year_after(cover_from)
+    )
 
 
 def new_policy_number(first_day: dt.date) -> str:

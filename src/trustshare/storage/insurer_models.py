@@ -44,6 +44,8 @@ class PolicyStatus:
     ACTIVE = "active"
     SUSPENDED = "suspended"
     CANCELLED = "cancelled"
+    AWAITING_PREMIUM = "awaiting_premium"
+    """Stored before the premium debit is sent to the bureau; active once its receipt is in."""
 
 
 class HoldStatus:
@@ -80,6 +82,13 @@ class PolicyRow(InsurerBase):
     valid_to: Mapped[datetime] = mapped_column(UtcDateTime())
     """Exclusive end of cover."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    premium_debit_id: Mapped[bytes | None] = mapped_column(
+        LargeBinary(32), unique=True, nullable=True
+    )
+    """The patient-signed personal-account debit paying the premium (one policy per debit)."""
+    premium_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """That debit as signed (``authorisation``, ``signature``) and, once paid, the bureau's
+    signed ``receipt``."""
 
 
 class AuthorisationRow(InsurerBase):
