@@ -9,6 +9,7 @@ from trustshare.cli.chain import chain_app
 from trustshare.cli.contracts import contracts_app
 from trustshare.cli.demo import demo
 from trustshare.cli.insurer import insurer_app
+from trustshare.cli.network import network_app
 from trustshare.cli.settle import settle
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.add_typer(chain_app, name="chain")
 app.add_typer(bureau_app, name="bureau")
 app.add_typer(insurer_app, name="insurer")
+app.add_typer(network_app, name="network")
 app.add_typer(contracts_app, name="contracts")
 app.command("demo")(demo)
 app.command("settle")(settle)
