@@ -42,6 +42,10 @@ class BureauSettings(NodeSettings):
     realtime_deadline_ms: int = Field(default=800, ge=50)
     request_window_s: int = Field(default=60, ge=1)
     run_publisher: bool = True
+    regions: list[str] = Field(
+        default_factory=list,
+        description="the regions (rules ids) whose insured this bureau settles; empty: every one",
+    )
 
     @field_validator("chain_key", "pseudonym_key")
     @classmethod

@@ -319,6 +319,13 @@ def _settle(
     *,
     ask: AskInsurer | None,
 ) -> tuple[Settlement, list[PayerOutcome]]:
+    served = context.settings.regions
+    if served and bill.region not in served:
+        raise InvalidSettlementInput(
+            [("bill.region", f"this bureau settles the insured of {', '.join(served)} only")],
+            code="region_not_served",
+        )
+
     def consented(policy: PresentedPolicy) -> bool:
         return has_direct_settlement_consent(context.registries, pseudonym, policy.insurer)
 

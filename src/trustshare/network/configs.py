@@ -49,6 +49,8 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, Mapping):
         items = ", ".join(f"{_toml_value(str(k))} = {_toml_value(v)}" for k, v in value.items())
         return "{ " + items + " }"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} to a node config")
 
 
@@ -113,6 +115,7 @@ def prepare_bureau(
         "hospital_tokens": kept.get("hospital_tokens")
         or {plan.hospital: secrets.token_urlsafe(32)},
         "operator_token": kept.get("operator_token") or secrets.token_urlsafe(32),
+        "regions": [plan.region],
         **overrides,
     }
     _checked(BureauSettings, plan.name, values)
