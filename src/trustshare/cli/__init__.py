@@ -10,6 +10,7 @@ from trustshare.cli.contracts import contracts_app
 from trustshare.cli.demo import demo
 from trustshare.cli.insurer import insurer_app
 from trustshare.cli.network import network_app
+from trustshare.cli.patient import patient_app
 from trustshare.cli.settle import settle
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.add_typer(chain_app, name="chain")
 app.add_typer(bureau_app, name="bureau")
 app.add_typer(insurer_app, name="insurer")
+app.add_typer(patient_app, name="patient")
 app.add_typer(network_app, name="network")
 app.add_typer(contracts_app, name="contracts")
 app.command("demo")(demo)

@@ -1,4 +1,4 @@
-"""Patient API: consent relay (no gas needed) and the patient's own access log."""
+"""Patient API: wallet binding, consent relay (no gas needed) and the patient's own access log."""
 
 from __future__ import annotations
 
@@ -10,10 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trustshare.bureau.access_log import MAX_PAGE, access_log_of
 from trustshare.bureau.api.deps import ContextDep, SessionDep
+from trustshare.bureau.api.operations import require_operator
+from trustshare.bureau.binding_requests import (
+    VOUCHER_PREFIX,
+    VoucherRefused,
+    issue_voucher,
+    read_voucher,
+    redeem_voucher,
+)
 from trustshare.bureau.consent_relay import relay_grant, relay_revocation, relay_status
+from trustshare.bureau.identity import BoundByOtherBureau, OperatorInputError
 from trustshare.crypto.eip712 import ConsentTerms
 from trustshare.crypto.errors import CryptoError
-from trustshare.gateway.errors import NotFound, Unprocessable
+from trustshare.gateway.errors import Conflict, NotFound, Unprocessable
 from trustshare.gateway.signing import SignedRequest, read_signed_request
 from trustshare.storage.access import SeenNonceStore
 
@@ -151,3 +160,106 @@ def get_access_log(
         window=context.settings.request_window_s,
     )
     return access_log_of(session, subject, after_id=after, limit=limit)
+
+
+# -- wallet binding at the patient's request ------------------------------------------------
+
+
+class BindingVoucherCreate(BaseModel):
+    """The ID number of a person the bureau has just verified (at the counter)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id_number: str = Field(
+        min_length=1,
+        max_length=64,
+        description="as for identity binding; turned into the keyed pseudonym at once, never "
+        "stored or put in the voucher",
+    )
+
+
+class BindingVoucherIssued(BaseModel):
+    """The voucher to hand to the person, and until when their wallet may redeem it."""
+
+    voucher: str
+    expires_at: int = Field(description="unix seconds")
+
+
+@router.post(
+    "/v1/binding-vouchers",
+    status_code=201,
+    tags=["operations"],
+    dependencies=[Depends(require_operator)],
+)
+def issue_binding_voucher(body: BindingVoucherCreate, context: ContextDep) -> BindingVoucherIssued:
+    """Issue a binding voucher for a person verified off-chain (operator token required).
+
+    The person's wallet redeems it with ``POST /v1/binding-requests``, proving its key.
+    """
+    try:
+        text, voucher = issue_voucher(context, body.id_number)
+    except OperatorInputError as error:
+        raise Unprocessable(f"invalid_{error.field}", error.reason, field=error.field) from None
+    return BindingVoucherIssued(voucher=text, expires_at=voucher.expires_at)
+
+
+class BindingRequestBody(BaseModel):
+    """A wallet's request to be bound, carrying the voucher the counter issued."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    voucher: str = Field(
+        min_length=len(VOUCHER_PREFIX) + 1, max_length=200, description="from the counter"
+    )
+
+
+class BindingRequested(BaseModel):
+    """The pseudonym the wallet will speak for, and the queued chain write."""
+
+    pseudonym: str
+    wallet: str
+    bureau: str
+    outbox_id: int
+    repeated: bool = Field(description="the same wallet had already redeemed this voucher")
+
+
+@router.post(
+    "/v1/binding-requests",
+    status_code=202,
+    responses={
+        401: {"description": "unsigned, badly signed, stale or replayed"},
+        409: {"description": "voucher spent by another wallet, or pseudonym held elsewhere"},
+        422: {"description": "not a voucher of this bureau, or expired"},
+    },
+)
+def request_binding(
+    body: BindingRequestBody, signed: SignedRequestDep, context: ContextDep, session: SessionDep
+) -> BindingRequested:
+    """Bind the signing wallet to the person the voucher names; ``bindWallet`` is queued.
+
+    Signed (``X-TrustShare-*`` headers) by the wallet to bind: the signature proves the wallet
+    holds its key, the voucher that the bureau verified the person.
+    """
+    try:
+        voucher = read_voucher(context, body.voucher)
+    except VoucherRefused as refused:
+        raise Unprocessable(refused.code, refused.message, field="voucher") from None
+    wallet = signed.verify(
+        now=context.clock(),
+        nonces=SeenNonceStore(context.sessions),
+        may_sign=lambda _signer: True,  # the voucher, checked above, is the authority
+        window=context.settings.request_window_s,
+    )
+    try:
+        queued = redeem_voucher(context, session, voucher, wallet)
+    except VoucherRefused as refused:
+        raise Conflict(refused.code, refused.message, field="voucher") from None
+    except BoundByOtherBureau as error:
+        raise Conflict("bound_by_other_bureau", str(error)) from None
+    return BindingRequested(
+        pseudonym="0x" + queued.pseudonym.hex(),
+        wallet=queued.wallet,
+        bureau=context.address,
+        outbox_id=queued.outbox_id,
+        repeated=queued.repeated,
+    )
