@@ -34,14 +34,12 @@ from sqlalchemy.orm import Session
 
 from trustshare.bureau.context import BureauContext
 from trustshare.bureau.identity import (
-    ZERO_ADDRESS,
     BindingQueued,
-    BoundByOtherBureau,
     checked_wallet,
     pseudonym_for,
+    queue_binding,
 )
-from trustshare.bureau.outbox import enqueue
-from trustshare.storage.models import OutboxEntry, WalletBinding
+from trustshare.storage.models import WalletBinding
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +49,6 @@ VOUCHER_LIFETIME_S: Final = 30 * 60
 _TAG_BYTES: Final = 16
 _BODY_BYTES: Final = 32 + 8
 _KEY_LABEL: Final = b"trustshare/binding-voucher-key/v1"
-#: Outbox states in which a queued binding will still reach (or has reached) the chain.
-_LIVE_OUTBOX_STATES: Final = frozenset({"pending", "sent", "done"})
 
 
 class VoucherRefused(ValueError):
@@ -122,37 +118,23 @@ def read_voucher(context: BureauContext, text: str) -> Voucher:
 def redeem_voucher(
     context: BureauContext, session: Session, voucher: Voucher, wallet: str
 ) -> BindingQueued:
-    """Bind ``voucher``'s pseudonym to ``wallet`` (which proved its key) and queue the write."""
+    """Bind ``voucher``'s pseudonym to ``wallet`` (which proved its key) and queue the write.
+
+    The binding row is locked first, so two wallets racing with one voucher cannot both win.
+    """
     chosen = checked_wallet(wallet)
-    binding = session.get(WalletBinding, voucher.pseudonym)
-    if binding is not None and _unix_ms(binding.bound_at) >= voucher.issued_at_ms:
-        if binding.wallet != chosen:
+
+    def unspent(binding: WalletBinding | None) -> None:
+        spent = binding is not None and _unix_ms(binding.bound_at) >= voucher.issued_at_ms
+        if spent and binding is not None and binding.wallet != chosen:
             raise VoucherRefused(
                 "voucher_spent", "this voucher already bound another wallet; ask for a new one"
             )
-        entry = session.get(OutboxEntry, binding.outbox_id) if binding.outbox_id else None
-        if entry is not None and entry.status in _LIVE_OUTBOX_STATES:
-            return BindingQueued(voucher.pseudonym, chosen, entry.id, repeated=True)
-    _refuse_foreign_binding(context, voucher.pseudonym)
-    payload = {"pseudonym": "0x" + voucher.pseudonym.hex(), "wallet": chosen}
-    entry = enqueue(session, "bind_wallet", payload)
-    if binding is None:
-        binding = WalletBinding(pseudonym=voucher.pseudonym)
-        session.add(binding)
-    binding.wallet = chosen
-    binding.outbox_id = entry.id
-    binding.bound_at = datetime.fromtimestamp(context.clock(), UTC)
-    session.commit()
-    log.info("binding requested: pseudonym %s, outbox %d", voucher.pseudonym.hex()[:16], entry.id)
-    return BindingQueued(voucher.pseudonym, chosen, entry.id, repeated=False)
 
-
-def _refuse_foreign_binding(context: BureauContext, pseudonym: bytes) -> None:
-    """Refuse what the contract would refuse: a binding held by another active bureau."""
-    _, holder = context.registries.consents.binding_of(pseudonym)
-    foreign = holder not in (ZERO_ADDRESS, context.address)
-    if foreign and context.registries.participants.is_active_bureau(holder):
-        raise BoundByOtherBureau(holder)
+    queued = queue_binding(context, session, voucher.pseudonym, chosen, check=unspent)
+    if not queued.repeated:
+        log.info("binding requested: pseudonym %s", voucher.pseudonym.hex()[:16])
+    return queued
 
 
 def _unix_ms(moment: datetime) -> int:

@@ -10,18 +10,20 @@ Rebinding after a lost key is the same call with the new wallet.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from eth_utils.address import is_address, is_checksum_address, to_checksum_address
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from trustshare.bureau.context import BureauContext
 from trustshare.bureau.outbox import enqueue
 from trustshare.crypto.errors import InvalidIdNumberError
 from trustshare.crypto.pseudonym import PseudonymKey, pseudonym_of
-from trustshare.storage.models import OutboxEntry, WalletBinding, utc_now
+from trustshare.storage.models import OutboxEntry, WalletBinding
 
 log = logging.getLogger(__name__)
 
@@ -100,25 +102,59 @@ def bind_identity(
     """Bind the person with ``id_number`` to ``wallet`` and queue ``bindWallet``; commits."""
     chosen = checked_wallet(wallet)
     pseudonym = pseudonym_for(id_number, context.pseudonym_key)
-    _refuse_foreign_binding(context, pseudonym)
-    binding = session.get(WalletBinding, pseudonym)
-    if binding is not None and binding.wallet == chosen and binding.outbox_id is not None:
+    return queue_binding(context, session, pseudonym, chosen)
+
+
+def locked_binding(session: Session, pseudonym: bytes) -> WalletBinding | None:
+    """The stored binding of ``pseudonym``, locked for this transaction where the backend can."""
+    return session.scalar(
+        select(WalletBinding).where(WalletBinding.pseudonym == pseudonym).with_for_update()
+    )
+
+
+def queue_binding(
+    context: BureauContext,
+    session: Session,
+    pseudonym: bytes,
+    wallet: str,
+    *,
+    check: Callable[[WalletBinding | None], None] | None = None,
+) -> BindingQueued:
+    """Store ``pseudonym`` → ``wallet`` (checksummed) and queue ``bindWallet``; commits.
+
+    ``check`` sees the stored binding (locked) first and may refuse by raising. The same
+    binding already on its way (or done) is answered as a repeat. Two first bindings racing
+    for one pseudonym meet the primary key: the loser starts again against the winner's row.
+    """
+    refuse_foreign_binding(context, pseudonym)
+    binding = locked_binding(session, pseudonym)
+    if check is not None:
+        try:
+            check(binding)
+        except Exception:
+            session.rollback()
+            raise
+    if binding is not None and binding.wallet == wallet and binding.outbox_id is not None:
         entry = session.get(OutboxEntry, binding.outbox_id)
         if entry is not None and entry.status in _LIVE_OUTBOX_STATES:
-            return BindingQueued(pseudonym, chosen, entry.id, repeated=True)
-    entry = enqueue(session, "bind_wallet", {"pseudonym": "0x" + pseudonym.hex(), "wallet": chosen})
+            return BindingQueued(pseudonym, wallet, entry.id, repeated=True)
+    entry = enqueue(session, "bind_wallet", {"pseudonym": "0x" + pseudonym.hex(), "wallet": wallet})
     if binding is None:
         binding = WalletBinding(pseudonym=pseudonym)
         session.add(binding)
-    binding.wallet = chosen
+    binding.wallet = wallet
     binding.outbox_id = entry.id
-    binding.bound_at = utc_now()
-    session.commit()
+    binding.bound_at = datetime.fromtimestamp(context.clock(), UTC)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return queue_binding(context, session, pseudonym, wallet, check=check)
     log.info("wallet binding queued: pseudonym %s, outbox %d", pseudonym.hex()[:16], entry.id)
-    return BindingQueued(pseudonym, chosen, entry.id, repeated=False)
+    return BindingQueued(pseudonym, wallet, entry.id, repeated=False)
 
 
-def _refuse_foreign_binding(context: BureauContext, pseudonym: bytes) -> None:
+def refuse_foreign_binding(context: BureauContext, pseudonym: bytes) -> None:
     """Refuse early what the contract would refuse; a chain outage defers to the outbox."""
     try:
         _, holder = context.registries.consents.binding_of(pseudonym)
