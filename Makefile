@@ -9,13 +9,17 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 FORGE := ../node_modules/.bin/forge
 
-.PHONY: setup postgres test demo bench lint typecheck forge slither pytest artifacts clean
+.PHONY: setup postgres chromium test demo bench lint typecheck forge slither pytest artifacts patient-page clean
 
-setup: $(PY_STAMP) $(NODE_STAMP) postgres
+setup: $(PY_STAMP) $(NODE_STAMP) postgres chromium
 
 # Debian's PostgreSQL server, from which the tests start a throwaway one (no-op once installed).
 postgres:
 	@scripts/ensure_postgres.sh
+
+# Debian's Chromium and a Chinese font, for the patient page's browser tests (no-op once installed).
+chromium:
+	@scripts/ensure_chromium.sh
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -61,6 +65,10 @@ bench: setup
 ## artifacts: recompile the contracts into the package after editing contracts/src.
 artifacts: setup
 	$(BIN)/trustshare contracts build
+
+## patient-page: rebuild the patient consent page into the package after editing web/patient.
+patient-page: setup
+	node web/patient/build.mjs
 
 clean:
 	rm -rf $(VENV) node_modules contracts/out contracts/cache .pytest_cache .mypy_cache

@@ -89,6 +89,7 @@ class BureauScenario:
         context = BureauContext.from_settings(self.settings)
         with serving(create_app(self.settings, context=context)) as url:
             self.echo(f"\n[8] Bureau node at {url} (SQLite, clearing publisher running)")
+            self.echo(f"    Patient consent page: {url}/patient/")
             operator = self.network.registries(self.network.operator).participants
             operator.update_endpoint(self.network.bureau.address, url)  # insurers find it here
             with httpx.Client(base_url=url, timeout=30) as client:

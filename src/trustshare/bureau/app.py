@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from trustshare.bureau.api import hospital, insurer, operations, patient, premium
+from trustshare.bureau.api import hospital, insurer, operations, patient, patient_page, premium
 from trustshare.bureau.context import BureauContext
 from trustshare.bureau.publisher import Publisher
 from trustshare.bureau.settings import BureauSettings
@@ -46,7 +46,7 @@ def create_app(settings: BureauSettings, *, context: BureauContext | None = None
     app.state.context = node
     app.state.publisher = publisher
     install_error_handlers(app)
-    for module in (hospital, insurer, patient, operations, premium):
+    for module in (hospital, insurer, patient, operations, premium, patient_page):
         app.include_router(module.router)
 
     @app.get("/v1/health", tags=["operations"])
