@@ -1,4 +1,4 @@
-"""The demo's insider: rewrites one settlement in the bureau's own database, consistently.
+"""An insider at a bureau rewrites one settlement in its own database, consistently.
 
 Someone with write access to the bureau's database lowers what the basic fund paid on a record
 (so that the patient's share, and a commercial claim on it, look larger) and, so that every
