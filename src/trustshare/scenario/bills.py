@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from trustshare.chain.errors import ToolchainError
 from trustshare.chain.toolchain import find_checkout
 from trustshare.scenario.cast import Person
 from trustshare.scenario.text import now_in_china
+from trustshare.scenario.waiting import ScenarioError
 
 BEIJING_INPATIENT = "bill-beijing-inpatient.json"
 SHANGHAI_SPECIAL_DRUG = "bill-shanghai-special-drug.json"
@@ -24,8 +26,11 @@ SHANGHAI_SPECIAL_DRUG = "bill-shanghai-special-drug.json"
 @cache
 def example(name: str) -> dict[str, Any]:
     """An example bill of ``docs/examples`` (read once)."""
-    path = find_checkout().root / "docs" / "examples" / name
-    bill: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        path = find_checkout().root / "docs" / "examples" / name
+        bill: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (ToolchainError, OSError, ValueError) as error:
+        raise ScenarioError(f"the example bill {name} cannot be read: {error}") from error
     return bill
 
 
@@ -40,6 +45,11 @@ class Visit:
     def total_fen(self) -> int:
         """The bill's total (quantity × unit price, as billed)."""
         return sum(int(line["quantity"]) * int(line["unit_price_fen"]) for line in self.lines)
+
+    @property
+    def products(self) -> list[str]:
+        """The commercial covers presented at the window, in payer order."""
+        return [str(holding["product"]) for holding in self.bill["products"]]
 
     @property
     def lines(self) -> list[dict[str, Any]]:

@@ -17,6 +17,9 @@ from trustshare.scenario.ledger import Ledger
 from trustshare.scenario.text import Echo
 from trustshare.scenario.wallets import Patient, PatientApp
 
+#: How a region's hospitals number their bills.
+REGION_CODES = {"beijing": "BJ", "shanghai": "SH", "guangzhou": "GZ"}
+
 
 @dataclass
 class Stage:
@@ -66,7 +69,8 @@ class Stage:
     def setl_id(self, hospital_region: str) -> str:
         """The next bill's settlement number, prefixed by the hospital's region."""
         self.bills += 1
-        return f"{hospital_region[:2].upper()}-SETL-DEMO-{self.bills:04d}"
+        prefix = REGION_CODES.get(hospital_region, hospital_region[:2].upper())
+        return f"{prefix}-SETL-DEMO-{self.bills:04d}"
 
     def claim_tx(self, view: dict[str, Any]) -> None:
         """Print the transaction that recorded a claim (and how many it recorded)."""
