@@ -136,8 +136,8 @@ def refund(stage: Stage, travel: Travel, *, claim_again: bool) -> None:
     reversal = stage.chain.reversal_tx(old_id, insurer.address)
     stage.say(
         f"{part.insurer}'s corrections scanner sees SettlementSuperseded and reverses claim "
-        f"{short(str(view['claim_id']), keep=8)}: {reversed_claim.status}, the ledger books "
-        f"-{yuan(reversed_claim.amount_fen)} yuan"
+        f"{short(str(view['claim_id']), keep=8)}: {reversed_claim.status} (its ledger books "
+        f"-{yuan(reversed_claim.amount_fen)} yuan in the same transaction)"
     )
     stage.tx("ClaimRegistry.reverseClaim", reversal)
     stage.checks.expect(

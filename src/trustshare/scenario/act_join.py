@@ -143,13 +143,14 @@ def enroll(stage: Stage, patient: Patient, cover: Cover) -> bool:
     if premium is not None and cover.premium_fen is not None:
         receipt = policy.get("premium_receipt") or {}
         after = int(bureau.statement(patient.wallet, patient.pseudonym)["balance_fen"])
+        signed = stage.app.receipt_holds(premium, receipt)
         stage.say(
             f"premium {yuan(cover.premium_fen)} yuan paid from the personal account: debit "
-            f"signed by the wallet (EIP-712), booked once by {bureau.name} (entry "
-            f"{receipt.get('entry_id')}, receipt signed by the bureau); balance {yuan(before)} → "
+            f"signed by the wallet (EIP-712), booked once by {bureau.name} as entry "
+            f"{receipt.get('entry_id')}; the bureau's signed receipt "
+            f"{'checks out' if signed else 'does NOT check out'}; balance {yuan(before)} → "
             f"{yuan(after)} yuan",
             depth=2,
         )
-        paid: bool = receipt.get("amount_fen") == cover.premium_fen
-        active = active and paid and before - after == cover.premium_fen
+        active = active and signed and before - after == cover.premium_fen
     return active

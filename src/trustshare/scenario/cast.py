@@ -154,10 +154,10 @@ FULL_CASTING = Casting(
 
 #: Three patients, every kind of flow once (``trustshare demo --short``, run by the tests).
 SHORT_CASTING = Casting(
-    patients=(WANG, LI, ZHANG),
+    patients=(WANG, CHEN, ZHANG),
     discharged=(WANG,),
-    traveller=Part(LI, INSURER_B, HUIMINBAO),
+    traveller=Part(CHEN, INSURER_A, ENTERPRISE),
     claims_refund=False,
     revoker=Part(ZHANG, INSURER_B, HUHUIBAO),
-    tampered=Part(LI, INSURER_B, HUIMINBAO),
+    tampered=Part(CHEN, INSURER_A, ENTERPRISE),
 )

@@ -14,14 +14,17 @@ import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
 from trustshare.crypto.eip712 import ConsentTerms
+from trustshare.crypto.errors import CryptoError
 from trustshare.crypto.premium import (
     PremiumDebit,
     PremiumDomain,
     SignedPremiumDebit,
+    SignedPremiumReceipt,
     sign_premium_debit,
 )
 from trustshare.scenario.cast import CONSENT_DAYS, CONSENT_PURPOSES, CONSENT_SCOPES, Person
@@ -141,9 +144,20 @@ class PatientApp:
             debit_id=secrets.token_bytes(32),
             deadline=self.network.chain_now() + PREMIUM_DEADLINE_S,
         )
+        return sign_premium_debit(patient.wallet.key, self._premium_domain(), debit)
+
+    def receipt_holds(self, premium: SignedPremiumDebit, receipt: dict[str, Any]) -> bool:
+        """Whether ``receipt`` is the home bureau's signed receipt of exactly this debit."""
+        try:
+            signed = SignedPremiumReceipt.from_json_dict(receipt)
+            signed.verify(self._premium_domain(), premium.debit)
+        except CryptoError:
+            return False
+        return True
+
+    def _premium_domain(self) -> PremiumDomain:
         deployment = self.network.deployment
-        domain = PremiumDomain(deployment.chain_id, deployment.consent_registry)
-        return sign_premium_debit(patient.wallet.key, domain, debit)
+        return PremiumDomain(deployment.chain_id, deployment.consent_registry)
 
     def _binding(self, patient: Patient) -> Binding:
         if patient.binding is None:
