@@ -26,9 +26,9 @@ from pydantic import SecretStr
 from trustshare.bureau.app import create_app
 from trustshare.bureau.context import BureauContext
 from trustshare.bureau.settings import BureauSettings
-from trustshare.demo_bureau import serving
 from trustshare.storage.migrate import upgrade
 
+from ..bureau.hospital_support import serve
 from ..conftest import Network
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -104,7 +104,7 @@ def bureau_node(network: Network, tmp_path: Path) -> Iterator[BureauNode]:
     upgrade(settings.database_url)
     context = BureauContext.from_settings(settings)
     try:
-        with serving(create_app(settings, context=context)) as url:
+        with serve(create_app(settings, context=context), lifespan=True) as url:
             yield BureauNode(url, context, token)
     finally:
         context.engine.dispose()

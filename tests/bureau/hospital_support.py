@@ -187,18 +187,22 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Serve ``app`` on a free loopback port in a thread; yield its base URL."""
+def serve(app: FastAPI, *, lifespan: bool = False) -> Iterator[str]:
+    """Serve ``app`` on a free loopback port in a thread; yield its base URL.
+
+    With ``lifespan`` the app's background workers (publisher, senders) run too.
+    """
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on" if lifespan else "off"
     )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test insurer did not start")
+            raise RuntimeError("the app did not start")
         time.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{port}"

@@ -27,12 +27,12 @@ from trustshare.bureau.context import BureauContext
 from trustshare.bureau.settings import BureauSettings
 from trustshare.cli import app
 from trustshare.crypto.pseudonym import PseudonymKey, pseudonym_of
-from trustshare.demo_bureau import serving
 from trustshare.gateway.signing import sign_request
 from trustshare.storage.migrate import upgrade
 from trustshare.storage.models import OutboxEntry
 
 from ..bureau.conftest import PSEUDONYM_KEY_HEX, bureau_context, bureau_settings, database_url
+from ..bureau.hospital_support import serve
 from ..bureau.operations_support import ID_NUMBER
 from ..conftest import Network
 
@@ -109,7 +109,7 @@ def served_bureau(network: Network, tmp_path: Path) -> Iterator[ServedBureau]:
     upgrade(settings.database_url)
     context = BureauContext.from_settings(settings)
     try:
-        with serving(create_app(settings, context=context)) as url:
+        with serve(create_app(settings, context=context), lifespan=True) as url:
             operator = network.registries(network.operator).participants
             operator.update_endpoint(network.bureau.address, url)
             yield ServedBureau(url, context, deployment_file)
