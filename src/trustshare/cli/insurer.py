@@ -9,7 +9,9 @@ import typer
 
 from trustshare.chain.errors import ChainError
 from trustshare.cli import node_commands as node
+from trustshare.insurer.context import InsurerContext
 from trustshare.insurer.keystore import Keystore, KeystoreError
+from trustshare.insurer.reconcile import reconcile
 from trustshare.insurer.settings import CONFIG_FILE_ENV, InsurerSettings
 from trustshare.storage.insurer_migrate import INSURER_MIGRATIONS
 
@@ -74,6 +76,30 @@ def rotate_key(keystore_file: KeystoreOption) -> None:
 def migrate() -> None:
     """Bring the node's database to the current schema (safe to repeat)."""
     node.migrate(load_settings().database_url, INSURER_MIGRATIONS)
+
+
+@insurer_app.command("reconcile")
+def reconcile_ledger() -> None:
+    """Compare this insurer's claims on chain with its payouts ledger; exit 1 on a difference."""
+    settings = load_settings()
+    try:
+        context = InsurerContext.from_settings(settings)
+    except (ChainError, KeystoreError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+    try:
+        differences = reconcile(context)
+    finally:
+        context.engine.dispose()
+    if not differences:
+        typer.echo("ledger and chain agree: every payout has its claim on chain, and back")
+        return
+    for difference in differences:
+        typer.echo(
+            f"0x{difference.settlement_id.hex()}  chain {difference.chain_fen} fen  "
+            f"ledger {difference.ledger_fen} fen"
+        )
+    raise typer.Exit(1)
 
 
 @insurer_app.command("serve")

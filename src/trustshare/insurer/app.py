@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from trustshare.gateway.errors import install_error_handlers
-from trustshare.insurer import api, api_claims, api_policies
+from trustshare.insurer import api, api_claims, api_ledger, api_policies
 from trustshare.insurer.api_auth import require_operator
 from trustshare.insurer.claim_outbox import ClaimSender
 from trustshare.insurer.context import InsurerContext
@@ -55,6 +55,7 @@ def create_app(settings: InsurerSettings, *, context: InsurerContext | None = No
     app.include_router(api.router)
     app.include_router(api_policies.router)
     app.include_router(api_claims.router, dependencies=[Depends(require_operator)])
+    app.include_router(api_ledger.router, dependencies=[Depends(require_operator)])
 
     @app.get("/v1/health", tags=["operations"])
     def health() -> dict[str, object]:
