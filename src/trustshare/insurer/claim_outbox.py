@@ -152,11 +152,13 @@ class ClaimSender:
         batch_size: int = 64,
         interval: float | None = None,
         receipt_timeout: float = 60.0,
+        receipt_poll: float | None = None,
     ) -> None:
         """Send for ``context``; ``fetch`` asks bureaus for records (tests may redirect it).
 
         ``interval`` (default: the node's ``claim_sender_poll_ms``) is how long the thread
-        sleeps between rounds when nothing wakes it (:meth:`wake`).
+        sleeps between rounds when nothing wakes it (:meth:`wake`); ``receipt_poll`` (default:
+        ``claim_receipt_poll_ms``) how often a sent transaction's receipt is asked for.
         """
         self.context = context
         self.fetch = fetch
@@ -165,6 +167,9 @@ class ClaimSender:
             interval = context.settings.claim_sender_poll_ms / 1000
         self.interval = interval
         self.receipt_timeout = receipt_timeout
+        if receipt_poll is None:
+            receipt_poll = context.settings.claim_receipt_poll_ms / 1000
+        self.receipt_poll = receipt_poll
         self.journal = ClaimJournal(context)
         self._sender: TransactionSender | None = None
         self._registries: Registries | None = None
@@ -240,6 +245,7 @@ class ClaimSender:
                 self.context.keystore.account,
                 journal=self.journal,
                 receipt_timeout=self.receipt_timeout,
+                poll_interval=self.receipt_poll,
             )
             self._registries = None
         return self._sender

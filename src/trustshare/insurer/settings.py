@@ -50,6 +50,12 @@ class InsurerSettings(NodeSettings):
         description="the claim sender's round when nothing wakes it (retries, recovery); "
         "a queued claim wakes it at once",
     )
+    claim_receipt_poll_ms: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        description="how often the claim sender asks for a sent transaction's receipt",
+    )
     operator_token: SecretStr | None = Field(
         default=None, description="bearer token of the insurer's claims staff (fast claims)"
     )
