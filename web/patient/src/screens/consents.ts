@@ -7,7 +7,7 @@ import { field, fill, h } from "../dom";
 import { PatientError } from "../errors";
 import { dateText, labels, language, t, type MessageKey } from "../i18n";
 import { busy, notice, report, type Page } from "../page";
-import { refreshBinding, retryButton } from "./home";
+import { needsBinding, refreshBinding, retryButton } from "./shared";
 
 type Status = "active" | "revoked" | "expired" | "not_yet_valid" | "insurer_removed";
 
@@ -20,26 +20,6 @@ function statusOf(state: ConsentState, insurer: Participant | undefined, now: nu
   if (now < state.notBefore) return "not_yet_valid";
   if (now > state.notAfter) return "expired";
   return "active";
-}
-
-/** A panel that needs the key's binding: a pointer to the link tab when there is none. */
-export function needsBinding(page: Page): HTMLElement {
-  return h(
-    "div",
-    { class: "card" },
-    notice("info", t("binding_needed")),
-    h(
-      "button",
-      {
-        type: "button",
-        onclick: () => {
-          page.tab = "link";
-          page.show();
-        },
-      },
-      t("tab_link"),
-    ),
-  );
 }
 
 export function consentsPanel(page: Page): HTMLElement {

@@ -1,5 +1,5 @@
 // The unlocked page: tabs, the key's link to the patient's records, and settings.
-import { ChainReader, chosenChainUrl, type Binding } from "../chain";
+import { ChainReader, chosenChainUrl } from "../chain";
 import { field, fill, h, short, valueOf } from "../dom";
 import { PatientError, asPatientError } from "../errors";
 import { errorText, t, type MessageKey } from "../i18n";
@@ -7,22 +7,11 @@ import { backupFile } from "../keystore";
 import { busy, notice, report, type Page, type Tab } from "../page";
 import { consentsPanel } from "./consents";
 import { logPanel } from "./log";
+import { pendingKey, refreshBinding, retryButton } from "./shared";
 
 const TABS: Tab[] = ["link", "consents", "log", "settings"];
 const BINDING_POLL_MS = 500;
 const BINDING_PATIENCE_MS = 60_000;
-
-function pendingKey(address: string): string {
-  return `trustshare.patient.pending-binding.${address}`;
-}
-
-/** The key's binding on chain, read again and kept on the page. */
-export async function refreshBinding(page: Page): Promise<Binding | null> {
-  if (page.wallet === null) return null;
-  page.binding = await page.chain().bindingOf(page.wallet.address);
-  if (page.binding !== null) localStorage.removeItem(pendingKey(page.wallet.address));
-  return page.binding;
-}
 
 /** The tabs and the open one's panel. */
 export function homeScreen(page: Page): HTMLElement {
@@ -147,11 +136,6 @@ async function waitForBinding(page: Page, pseudonym: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, BINDING_POLL_MS));
   }
   throw new PatientError("relay_slow");
-}
-
-/** A button that draws the page again (after a failure the patient may retry). */
-export function retryButton(page: Page): HTMLButtonElement {
-  return h("button", { type: "button", class: "plain", onclick: () => page.show() }, t("retry"));
 }
 
 function settingsPanel(page: Page): HTMLElement {

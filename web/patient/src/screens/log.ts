@@ -6,8 +6,7 @@ import { flagsIn } from "../config";
 import { fill, h } from "../dom";
 import { labels, momentText, reasonText, t, type MessageKey } from "../i18n";
 import { notice, report, type Page } from "../page";
-import { needsBinding } from "./consents";
-import { refreshBinding, retryButton } from "./home";
+import { needsBinding, refreshBinding, retryButton } from "./shared";
 
 type Checked = Verdict | { kind: "unchecked"; error: unknown };
 
