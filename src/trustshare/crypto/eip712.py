@@ -17,10 +17,10 @@ from eth_utils.address import to_checksum_address
 from trustshare.crypto.hashing import keccak256
 from trustshare.crypto.signatures import PrivateKeyLike, recover_typed_signer, sign_typed
 from trustshare.crypto.typed_data import DOMAIN_FIELDS as _DOMAIN_FIELDS
-from trustshare.crypto.typed_data import EIP712_DOMAIN_TYPEHASH
 from trustshare.crypto.typed_data import address_word as _address_word
 from trustshare.crypto.typed_data import bytes32_value as _bytes32
 from trustshare.crypto.typed_data import checksum_address as _address
+from trustshare.crypto.typed_data import domain_document, domain_separator
 from trustshare.crypto.typed_data import uint_word as _uint
 
 DOMAIN_NAME = "TrustShare ConsentRegistry"
@@ -67,22 +67,11 @@ class ConsentDomain:
     @functools.cached_property
     def separator(self) -> bytes:
         """The 32-byte domain separator (`_domainSeparatorV4()` of the contract)."""
-        return keccak256(
-            EIP712_DOMAIN_TYPEHASH
-            + keccak256(DOMAIN_NAME.encode())
-            + keccak256(DOMAIN_VERSION.encode())
-            + _uint(self.chain_id, 256, "chain_id")
-            + _address_word(self.verifying_contract)
-        )
+        return domain_separator(DOMAIN_NAME, DOMAIN_VERSION, self.chain_id, self.verifying_contract)
 
     def as_typed_data(self) -> dict[str, Any]:
         """Return the `domain` member of a typed-data document."""
-        return {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
-            "chainId": self.chain_id,
-            "verifyingContract": self.verifying_contract,
-        }
+        return domain_document(DOMAIN_NAME, DOMAIN_VERSION, self.chain_id, self.verifying_contract)
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,9 @@ from trustshare.crypto.errors import CryptoError, SignatureError, TypedDataError
 from trustshare.crypto.hashing import keccak256
 from trustshare.crypto.signatures import PrivateKeyLike, recover_typed_signer, sign_typed
 from trustshare.crypto.typed_data import DOMAIN_FIELDS as _DOMAIN_FIELDS
-from trustshare.crypto.typed_data import EIP712_DOMAIN_TYPEHASH
 from trustshare.crypto.typed_data import address_word as _address_word
 from trustshare.crypto.typed_data import checksum_address as _address
+from trustshare.crypto.typed_data import domain_document, domain_separator
 
 DOMAIN_NAME = "TrustShare PolicyCode"
 DOMAIN_VERSION = "1"
@@ -74,22 +74,11 @@ class PolicyCodeDomain:
     @functools.cached_property
     def separator(self) -> bytes:
         """The 32-byte domain separator."""
-        return keccak256(
-            EIP712_DOMAIN_TYPEHASH
-            + keccak256(DOMAIN_NAME.encode())
-            + keccak256(DOMAIN_VERSION.encode())
-            + self.chain_id.to_bytes(32, "big")
-            + _address_word(self.participants)
-        )
+        return domain_separator(DOMAIN_NAME, DOMAIN_VERSION, self.chain_id, self.participants)
 
     def as_typed_data(self) -> dict[str, Any]:
         """The ``domain`` member of a typed-data document."""
-        return {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
-            "chainId": self.chain_id,
-            "verifyingContract": self.participants,
-        }
+        return domain_document(DOMAIN_NAME, DOMAIN_VERSION, self.chain_id, self.participants)
 
 
 @dataclass(frozen=True)

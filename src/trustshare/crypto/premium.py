@@ -33,10 +33,11 @@ from trustshare.crypto.hashing import keccak256
 from trustshare.crypto.signatures import PrivateKeyLike, recover_typed_signer, sign_typed
 from trustshare.crypto.typed_data import (
     DOMAIN_FIELDS,
-    EIP712_DOMAIN_TYPEHASH,
     address_word,
     bytes32_value,
     checksum_address,
+    domain_document,
+    domain_separator,
     uint_word,
 )
 
@@ -93,22 +94,11 @@ class PremiumDomain:
     @functools.cached_property
     def separator(self) -> bytes:
         """The 32-byte domain separator."""
-        return keccak256(
-            EIP712_DOMAIN_TYPEHASH
-            + keccak256(DOMAIN_NAME.encode())
-            + keccak256(DOMAIN_VERSION.encode())
-            + uint_word(self.chain_id, 256, "chain_id")
-            + address_word(self.consent_registry)
-        )
+        return domain_separator(DOMAIN_NAME, DOMAIN_VERSION, self.chain_id, self.consent_registry)
 
     def as_typed_data(self) -> dict[str, Any]:
         """The ``domain`` member of a typed-data document."""
-        return {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
-            "chainId": self.chain_id,
-            "verifyingContract": self.consent_registry,
-        }
+        return domain_document(DOMAIN_NAME, DOMAIN_VERSION, self.chain_id, self.consent_registry)
 
     def digest(self, struct_hash: bytes) -> bytes:
         """``keccak256(0x19 0x01 ‖ separator ‖ struct_hash)``: what is signed."""

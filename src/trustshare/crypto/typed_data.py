@@ -1,10 +1,15 @@
-"""EIP-712 building blocks shared by every typed message of the network (consents, policy codes).
+"""EIP-712 building blocks shared by every typed message of the network.
+
+Consents, policy codes and personal-account debits each have their own domain name; the
+separator and the ``domain`` document are built here for all of them.
 
 Each value is encoded as the 32-byte word EIP-712's ``encodeData`` uses, with a clear
 :class:`TypedDataError` naming the field when it is out of range.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from eth_utils.address import is_address, to_canonical_address, to_checksum_address
 
@@ -47,3 +52,26 @@ def checksum_address(value: str, name: str) -> str:
 def address_word(address: str) -> bytes:
     """An address as its left-padded 32-byte word."""
     return bytes(12) + bytes(to_canonical_address(address))
+
+
+def domain_separator(name: str, version: str, chain_id: int, verifying_contract: str) -> bytes:
+    """The 32-byte EIP-712 domain separator of ``(name, version, chainId, verifyingContract)``."""
+    return keccak256(
+        EIP712_DOMAIN_TYPEHASH
+        + keccak256(name.encode())
+        + keccak256(version.encode())
+        + uint_word(chain_id, 256, "chain_id")
+        + address_word(verifying_contract)
+    )
+
+
+def domain_document(
+    name: str, version: str, chain_id: int, verifying_contract: str
+) -> dict[str, Any]:
+    """The ``domain`` member of a typed-data document (what wallets show and sign)."""
+    return {
+        "name": name,
+        "version": version,
+        "chainId": chain_id,
+        "verifyingContract": verifying_contract,
+    }
