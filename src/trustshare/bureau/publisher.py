@@ -28,15 +28,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
 
-from eth_typing import HexStr
-from hexbytes import HexBytes
-from web3.exceptions import ContractLogicError, TransactionNotFound, Web3Exception
+from web3.exceptions import ContractLogicError, Web3Exception
 from web3.types import TxParams, TxReceipt
 
 from trustshare.bureau import batching, chain_writes
 from trustshare.bureau.batching import proof_for
 from trustshare.bureau.chain_writes import AlreadyOnChain, Deferred, Refused
 from trustshare.bureau.context import BureauContext
+from trustshare.chain import recovery
 from trustshare.chain.errors import ContractRevert, TransactionError, UnknownRevert
 from trustshare.chain.journal import JournalEntry
 from trustshare.chain.registries import Registries
@@ -227,27 +226,14 @@ class Publisher:
             self._record_receipt(entry, receipt, report)
 
     def _receipt(self, tx_hash: str) -> TxReceipt | None:
-        try:
-            return self.context.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
-        except TransactionNotFound:
-            return None
+        return recovery.receipt_of(self.context.w3, tx_hash)
 
     def _nonce_taken(self, nonce: int) -> bool:
-        mined = self.context.w3.eth.get_transaction_count(self.context.account.address, "latest")
-        return mined > nonce
+        return recovery.nonce_taken(self.context.w3, self.context.account.address, nonce)
 
     def _rebroadcast(self, entry: OutboxEntry) -> None:
-        try:
-            self.context.w3.eth.get_transaction(HexBytes(entry.tx_hash or ""))
-            return  # the node still holds it
-        except TransactionNotFound:
-            pass
-        log.info("outbox %d: re-broadcasting %s", entry.id, entry.tx_hash)
-        try:
-            self.context.w3.eth.send_raw_transaction(HexStr(entry.raw_tx or ""))
-        except (ValueError, Web3Exception) as exc:
-            if "already" not in str(exc).lower():  # "already known" / "already imported"
-                raise TransactionError(f"re-broadcast of {entry.tx_hash} refused: {exc}") from exc
+        if recovery.rebroadcast(self.context.w3, entry.tx_hash or "", entry.raw_tx or ""):
+            log.info("outbox %d: re-broadcast %s", entry.id, entry.tx_hash)
 
     def _record_receipt(
         self, entry: OutboxEntry, receipt: TxReceipt, report: PublishReport

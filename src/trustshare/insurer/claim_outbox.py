@@ -29,13 +29,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Final
 
-from eth_typing import HexStr
-from hexbytes import HexBytes
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from web3.exceptions import TransactionNotFound, Web3Exception
+from web3.exceptions import Web3Exception
 from web3.types import TxReceipt
 
+from trustshare.chain import recovery
 from trustshare.chain.contract_errors import ClaimRegistryDuplicateClaim, ClaimRegistryNoActiveClaim
 from trustshare.chain.errors import ContractRevert, TransactionError
 from trustshare.chain.journal import JournalEntry
@@ -292,28 +291,13 @@ class ClaimSender:
                 self._found_or_reopen(ids, report)
 
     def _receipt(self, tx_hash: str) -> TxReceipt | None:
-        try:
-            return self.context.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
-        except TransactionNotFound:
-            return None
+        return recovery.receipt_of(self.context.w3, tx_hash)
 
     def _nonce_taken(self, nonce: int) -> bool:
-        mined = self.context.w3.eth.get_transaction_count(
-            self.context.keystore.account.address, "latest"
-        )
-        return mined > nonce
+        return recovery.nonce_taken(self.context.w3, self.context.keystore.account.address, nonce)
 
     def _rebroadcast(self, tx_hash: str, raw: str) -> None:
-        try:
-            self.context.w3.eth.get_transaction(HexBytes(tx_hash))
-            return  # the node still holds it
-        except TransactionNotFound:
-            pass
-        try:
-            self.context.w3.eth.send_raw_transaction(HexStr(raw))
-        except (ValueError, Web3Exception) as exc:
-            if "already" not in str(exc).lower():
-                raise TransactionError(f"re-broadcast of {tx_hash} refused: {exc}") from exc
+        recovery.rebroadcast(self.context.w3, tx_hash, raw)
 
     def _found_or_reopen(self, ids: list[int], report: SendReport) -> None:
         """Entries whose transaction did not take effect: done if the chain has it, else again."""
