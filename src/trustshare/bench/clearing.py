@@ -79,8 +79,11 @@ def write_bulk_file(path: Path, count: int, seed: int) -> None:
 
 
 def generate(path: Path, count: int, seed: int) -> None:
-    """The bulk file, written by a process of its own (not timed; this one's memory untouched)."""
-    writer = multiprocessing.get_context("spawn").Process(
+    """The bulk file, not timed: written by a forked process (this one's memory untouched)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        write_bulk_file(path, count, seed)
+        return
+    writer = multiprocessing.get_context("fork").Process(
         target=write_bulk_file, args=(path, count, seed)
     )
     writer.start()
