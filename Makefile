@@ -61,6 +61,7 @@ bench: setup
 	$(BIN)/python scripts/bench_clearing.py
 	$(BIN)/python scripts/bench_hospital.py
 	$(BIN)/python scripts/bench_realtime.py
+	$(BIN)/python scripts/bench_claims.py
 
 ## artifacts: recompile the contracts into the package after editing contracts/src.
 artifacts: setup
