@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -16,6 +17,7 @@ from trustshare.crypto.leaves import ENROLLMENT_LEAF_ENCODING, SettlementLeaf
 from trustshare.crypto.sealing import SealedRecord, SealingPrivateKey, open_sealed
 from trustshare.crypto.vocabulary import Purpose, Scope
 from trustshare.gateway.signing import SIGNATURE_HEADER, sign_request
+from trustshare.storage.database import make_engine, make_session_factory
 
 from ..conftest import Network
 from .release_support import (
@@ -311,3 +313,25 @@ def test_malformed_body_is_422(
     status, answer = release(client, bureau_context, network, body)
     assert status == 422
     assert {p["field"] for p in answer["error"]["problems"]} == {"record_id", "scopes"}
+
+
+def test_a_release_never_holds_two_connections_of_the_pool(
+    bureau_context: BureauContext, network: Network, sealing_key: SealingPrivateKey
+) -> None:
+    leaf = store_settlement(bureau_context)
+    bind_patient(network)
+    grant_directly(network, terms_for(network, network.insurer, CLAIM_SCOPES))
+    # One connection, no overflow, a short wait: a request that took a second connection
+    # while holding the first would time out here (and stall a busy node's whole pool).
+    narrow = make_engine(bureau_context.settings.database_url, pool_size=1, max_overflow=0)
+    narrow.pool._timeout = 3  # type: ignore[attr-defined]
+    node = dataclasses.replace(bureau_context, engine=narrow, sessions=make_session_factory(narrow))
+    try:
+        with node_client(node) as client:
+            body = request_body(leaf, ["settlement_summary"])
+            assert release(client, node, network, body)[0] == 200
+            missing = {**body, "record_id": "0x" + "ab" * 32}
+            assert release(client, node, network, missing)[0] == 404
+    finally:
+        narrow.dispose()
+    assert [entry.outcome for entry in access_entries(bureau_context)] == ["released", "refused"]

@@ -101,6 +101,10 @@ def release_record(
 ) -> dict[str, Any]:
     """Disclose what the consent allows of one record, sealed to the insurer; log it."""
     record = _load(session, request.record_type, request.record_id)
+    batch = session.get(Batch, record.batch_id) if record and record.batch_id is not None else None
+    # Hand the connection back before the chain is read and the access log is written (in a
+    # transaction of its own): one request never holds two connections of the pool at once.
+    session.commit()
     if record is None:
         _refuse(context, request, None, NotFound("record_not_found", "no such record"))
     covered, status = _permission(
@@ -113,7 +117,6 @@ def release_record(
     if not released:
         error = NotFound("groups_not_in_record", "the record holds none of the consented groups")
         _refuse(context, request, record.pseudonym, error)
-    batch = session.get(Batch, record.batch_id) if record.batch_id is not None else None
     if batch is None or batch.status != "final" or record.leaf_index is None:
         raise NotYetCommitted()
     disclosure = _rebuild(record).disclose(released)
@@ -174,6 +177,7 @@ def release_latest_enrollment(
     enrolled; only then 404 ``record_not_found``. Both refusals are logged.
     """
     record_id = latest_enrollment_id(session, pseudonym)
+    session.commit()  # no connection held while the chain is read and the log written
     if record_id is not None:
         request = ReleaseRequest(insurer, "enrollment", record_id, purpose, scopes)
         return release_record(context, session, request)
