@@ -54,14 +54,9 @@ pytest: setup
 demo: setup
 	$(BIN)/trustshare demo
 
-## bench: the project's benchmarks (figures recorded in docs/BENCHMARKS.md).
+## bench: every headline figure on this machine in one run, `trustshare bench` (docs/BENCHMARKS.md).
 bench: setup
-	$(BIN)/python scripts/bench_settlement.py
-	$(BIN)/python scripts/gas_report.py
-	$(BIN)/python scripts/bench_clearing.py
-	$(BIN)/python scripts/bench_hospital.py
-	$(BIN)/python scripts/bench_realtime.py
-	$(BIN)/python scripts/bench_claims.py
+	$(BIN)/trustshare bench
 
 ## artifacts: recompile the contracts into the package after editing contracts/src.
 artifacts: setup

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from trustshare.cli.bench import bench
 from trustshare.cli.bureau import bureau_app
 from trustshare.cli.chain import chain_app
 from trustshare.cli.contracts import contracts_app
@@ -31,6 +32,7 @@ app.add_typer(network_app, name="network")
 app.add_typer(contracts_app, name="contracts")
 app.command("demo")(demo)
 app.command("settle")(settle)
+app.command("bench")(bench)
 
 
 def main() -> None:

@@ -1,0 +1,211 @@
+"""Fast claims (快赔) end to end on loopback, from the request to the payout.
+
+Method (docs/BENCHMARKS-claims.md): the set-up of :mod:`trustshare.bench.claims_network` (not
+timed), then the real insurer node served by ``trustshare insurer serve`` (SQLite, claim sender
+running) and, over HTTP as the insurer's claims staff:
+
+1. one claim at a time: ``POST /v1/claims`` (release fetched from the bureau, verified against
+   the chain, payout computed, queued) → on-chain claim recorded by the claim sender → its
+   ``payouts`` row. Latency = request sent → that row's timestamp (``warmup`` not counted);
+2. ``claims`` claims from ``concurrency`` clients at once: claims/s from the first request
+   to the last payout, latency under load, CPU ms per claim of each process;
+3. ``claims`` claims queued by a node whose sender is off, then recorded and paid by one
+   :class:`~trustshare.insurer.claim_outbox.ClaimSender` (the node's, run here) batching them
+   into ``recordClaims``.
+
+Every claim must be paid once, on a mined, successful transaction.
+
+Targets (issue 6): p50 ≤ 100 ms, p99 ≤ 250 ms; ≥ 200 claims/s with batching.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC
+from typing import Any
+
+import httpx
+from eth_typing import HexStr
+from sqlalchemy import Engine, func, select
+from web3 import Web3
+
+from trustshare.bench.claims_network import CLAIMS_TOKEN, PRODUCT, ClaimsNetwork, claims_network
+from trustshare.bench.network import cpu_seconds, percentile, served, settings_of
+from trustshare.insurer.claim_outbox import ClaimSender
+from trustshare.insurer.context import InsurerContext
+from trustshare.insurer.settings import InsurerSettings
+from trustshare.network.processes import NodeProcess
+from trustshare.storage.insurer_models import ClaimRow, PayoutRow
+
+
+def paid_at(insurer_database: Engine, claim_ids: Sequence[str]) -> dict[str, float]:
+    """The ledger's payout instant (Unix seconds) of each of ``claim_ids`` paid so far."""
+    query = (
+        select(ClaimRow.claim_id, PayoutRow.created_at)
+        .join(PayoutRow, PayoutRow.claim_id == ClaimRow.id)
+        .where(ClaimRow.claim_id.in_(claim_ids), PayoutRow.kind == "payout")
+    )
+    with insurer_database.connect() as connection:
+        rows = connection.execute(query).all()
+    return {claim: created.replace(tzinfo=UTC).timestamp() for claim, created in rows}
+
+
+def wait_paid(insurer_database: Engine, claim_ids: Sequence[str], poll: float) -> dict[str, float]:
+    """Until every claim of ``claim_ids`` is paid: their payout instants."""
+    deadline = time.monotonic() + 600
+    while len(paid := paid_at(insurer_database, claim_ids)) < len(claim_ids):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(claim_ids) - len(paid)} claims not paid within 600 s")
+        time.sleep(poll)
+    return paid
+
+
+def _filed(answer: httpx.Response) -> tuple[str, bool]:
+    """The claim's id, and whether it must wait (``pending``: the node retries it itself)."""
+    claim = answer.json() if answer.status_code == 202 else {}
+    if claim.get("status") not in ("queued", "pending"):
+        raise RuntimeError(f"a claim was not queued: {answer.status_code} {answer.text}")
+    return str(claim["claim_id"]), claim["status"] == "pending"
+
+
+def _claim(settlement_id: str) -> dict[str, Any]:
+    body = {"settlement_id": settlement_id, "product": PRODUCT}
+    return {"json": body, "headers": {"Idempotency-Key": uuid.uuid4().hex}}
+
+
+def one_at_a_time(
+    url: str, insurer_database: Engine, settlements: list[str]
+) -> tuple[list[float], list[float]]:
+    """Each claim alone: ms from its request to its payout, and to the request's answer."""
+    to_paid, to_answer = [], []
+    headers = {"Authorization": f"Bearer {CLAIMS_TOKEN}"}
+    with httpx.Client(base_url=url, timeout=30, headers=headers) as client:
+        for settlement in settlements:
+            started = time.time()
+            answer = client.post("/v1/claims", **_claim(settlement))
+            to_answer.append((time.time() - started) * 1000)
+            claim_id, _ = _filed(answer)
+            paid = wait_paid(insurer_database, [claim_id], poll=0.01)
+            to_paid.append((paid[claim_id] - started) * 1000)
+    return to_paid, to_answer
+
+
+async def _all_at_once(
+    url: str, settlements: list[str], concurrency: int
+) -> tuple[float, dict[str, float], int]:
+    queue = list(reversed(settlements))
+    sent: dict[str, float] = {}
+    waiting = 0
+    headers = {"Authorization": f"Bearer {CLAIMS_TOKEN}"}
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=60, headers=headers, limits=limits) as http:
+
+        async def client() -> None:
+            nonlocal waiting
+            while queue:
+                settlement = queue.pop()
+                started = time.time()
+                claim_id, pending = _filed(await http.post("/v1/claims", **_claim(settlement)))
+                sent[claim_id] = started
+                waiting += pending
+
+        first = time.time()
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+    return first, sent, waiting
+
+
+def end_to_end(
+    insurer: NodeProcess, ready: ClaimsNetwork, settlements: list[str], concurrency: int
+) -> dict[str, float]:
+    """Phase 2: claims/s from the first request to the last payout; latency and CPU under load."""
+    processes = {**ready.pids, "insurer": insurer.process.pid, "bench": os.getpid()}
+    before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+    first, sent, waiting = asyncio.run(_all_at_once(insurer.url, settlements, concurrency))
+    paid = wait_paid(ready.insurer_database, list(sent), poll=0.05)
+    seconds = max(paid.values()) - first
+    latencies = sorted((paid[claim] - started) * 1000 for claim, started in sent.items())
+    figures = {
+        "claims": len(sent),
+        "concurrency": concurrency,
+        "answered_pending": waiting,
+        "claims_per_s": len(sent) / seconds,
+        "loaded_p50_ms": percentile(latencies, 0.50),
+        "loaded_p99_ms": percentile(latencies, 0.99),
+    }
+    for name, pid in processes.items():
+        figures[f"cpu_ms_per_claim_{name}"] = (cpu_seconds(pid) - before[name]) * 1000 / len(sent)
+    return figures
+
+
+def recording(ready: ClaimsNetwork, settlements: list[str], concurrency: int) -> dict[str, float]:
+    """Phase 3: claims queued by a node without its sender, then recorded by one sender."""
+    values = {**ready.insurer, "RUN_CLAIM_SENDER": "false"}
+    with served("insurer", values, ready.workdir) as queueing:
+        _, sent, waiting = asyncio.run(_all_at_once(queueing.url, settlements, concurrency))
+    if waiting:
+        raise RuntimeError(f"{waiting} claims were not queued (pending)")
+    settings = InsurerSettings.model_validate(settings_of(ready.insurer))
+    context = InsurerContext.from_settings(settings)
+    sender = ClaimSender(context)
+    started = time.time()
+    while len(paid := paid_at(ready.insurer_database, list(sent))) < len(sent):
+        report = sender.run_once()
+        if report.interrupted or report.refused:
+            raise RuntimeError(f"the sender stopped: {report.interrupted or report.refused}")
+    seconds = max(paid.values()) - started
+    with ready.insurer_database.connect() as connection:
+        transactions = connection.scalar(
+            select(func.count(PayoutRow.tx_hash.distinct()))
+            .join(ClaimRow, ClaimRow.id == PayoutRow.claim_id)
+            .where(ClaimRow.claim_id.in_(list(sent)))
+        )
+    context.engine.dispose()
+    return {
+        "recording_claims_per_s": len(sent) / seconds,
+        "recording_claims_per_tx": len(sent) / int(transactions or 1),
+    }
+
+
+def check_ledger(insurer_database: Engine, w3: Web3, expected: int) -> None:
+    """Exactly ``expected`` payouts, each on a mined, successful transaction."""
+    with insurer_database.connect() as connection:
+        hashes = set(connection.scalars(select(PayoutRow.tx_hash)))
+        payouts = connection.scalar(select(func.count()).select_from(PayoutRow))
+    for tx_hash in hashes:
+        if w3.eth.get_transaction_receipt(HexStr(tx_hash))["status"] != 1:
+            raise RuntimeError(f"payout on a failed transaction {tx_hash}")
+    if payouts != expected:
+        raise RuntimeError(f"{payouts} payouts in the ledger, {expected} expected")
+
+
+def measure_claims(
+    latency_claims: int = 300, claims: int = 1_000, concurrency: int = 8, warmup: int = 20
+) -> dict[str, Any]:
+    """Set everything up, measure the three phases; figures in ms, claims/s, CPU ms per claim."""
+    if latency_claims < 1 or claims < 1 or concurrency < 1 or warmup < 0:
+        raise ValueError("the claims benchmark needs at least one claim per phase and one client")
+    alone = warmup + latency_claims
+    with claims_network(alone + 2 * claims) as ready:
+        loaded, recorded = ready.settlements[alone:-claims], ready.settlements[-claims:]
+        with served("insurer", ready.insurer, ready.workdir) as insurer:
+            database, first = ready.insurer_database, ready.settlements[:alone]
+            to_paid, to_answer = one_at_a_time(insurer.url, database, first)
+            under_load = end_to_end(insurer, ready, loaded, concurrency)
+        under_load |= recording(ready, recorded, concurrency)
+        check_ledger(ready.insurer_database, ready.w3, len(ready.settlements))
+    timed, answered = sorted(to_paid[warmup:]), sorted(to_answer[warmup:])
+    return {
+        "load_average_1m": os.getloadavg()[0],
+        "claims_alone": len(timed),
+        "p50_ms": percentile(timed, 0.50),
+        "p90_ms": percentile(timed, 0.90),
+        "p99_ms": percentile(timed, 0.99),
+        "max_ms": timed[-1],
+        "answer_p50_ms": percentile(answered, 0.50),
+        "answer_p99_ms": percentile(answered, 0.99),
+        **under_load,
+    }
