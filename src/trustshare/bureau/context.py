@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
 from trustshare.bureau.settings import BureauSettings
+from trustshare.chain import rpc
 from trustshare.chain.deployment import Deployment
 from trustshare.chain.registries import Registries
 from trustshare.crypto.pseudonym import PseudonymKey
@@ -44,7 +45,7 @@ class BureauContext:
     def from_settings(cls, settings: BureauSettings) -> BureauContext:
         """Connect to the database and the chain named by ``settings``."""
         engine = make_engine(settings.database_url)
-        w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 10}))
+        w3 = rpc.connect(settings.rpc_url, timeout=10)
         deployment = Deployment.read(settings.deployment_file)
         deployment.check(w3)
         return cls(

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from trustshare.chain.registries import Registries
+from trustshare.chain.registries.attestation import Batch, BatchKind
 from trustshare.chain.registries.consent import PermissionStatus
 from trustshare.crypto.vocabulary import Purpose, Scope
 
@@ -56,7 +57,13 @@ class TtlCache(Generic[_Key, _Value]):
 
 
 class ChainView:
-    """What the real-time path asks the chain, through short-lived caches."""
+    """What the node asks the chain often, through short-lived caches.
+
+    Whether a bureau is active (and where it answers) and what a consent permits for direct
+    settlement are kept ``ttl`` seconds; a committed batch never changes, so it is kept for good
+    once seen. What a claim must see fresh (its consent, the claimed total, supersession) is
+    not read through here.
+    """
 
     def __init__(self, registries: Registries, insurer: str, *, ttl: float) -> None:
         """Look up as seen by ``insurer`` (this node's address)."""
@@ -68,10 +75,32 @@ class ChainView:
         self._permissions: TtlCache[bytes, PermissionStatus] = TtlCache(
             self._direct_settlement_permission, ttl=ttl
         )
+        self._endpoints: TtlCache[str, str | None] = TtlCache(self._bureau_endpoint, ttl=ttl)
+        self._committed: dict[bytes, Batch] = {}
+        self._committed_lock = threading.Lock()
 
     def is_active_bureau(self, address: str) -> bool:
         """Whether ``address`` is an active bureau of the network."""
         return self._bureaus.get(address)
+
+    def bureau_endpoint(self, address: str) -> str | None:
+        """The endpoint of ``address`` if it is an active bureau (None if it is not)."""
+        return self._endpoints.get(address)
+
+    def committed_batch(self, root: bytes) -> Batch | None:
+        """The batch committed under ``root``, or None if none is (yet)."""
+        with self._committed_lock:
+            known = self._committed.get(root)
+        if known is not None:
+            return known
+        batch = self._registries.attestations.batch_of(root)
+        if batch.kind is BatchKind.NONE:
+            return None
+        with self._committed_lock:
+            if len(self._committed) >= _MAX_ENTRIES:
+                self._committed.clear()
+            self._committed[root] = batch
+        return batch
 
     def direct_settlement_permission(self, pseudonym: bytes) -> PermissionStatus:
         """What the patient's consent says about DIRECT_SETTLEMENT of the settlement summary."""
@@ -81,3 +110,9 @@ class ChainView:
         return self._registries.consents.permission_of(
             pseudonym, self._insurer, Scope.SETTLEMENT_SUMMARY, Purpose.DIRECT_SETTLEMENT
         )
+
+    def _bureau_endpoint(self, address: str) -> str | None:
+        participants = self._registries.participants
+        if not participants.is_active_bureau(address):
+            return None
+        return participants.participant(address).endpoint.rstrip("/")

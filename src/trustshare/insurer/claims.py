@@ -32,6 +32,7 @@ from trustshare.chain.registries.consent import PermissionStatus
 from trustshare.crypto.vocabulary import Purpose, Scope
 from trustshare.insurer import claims_requests, clearing, payouts
 from trustshare.insurer.claims_verify import (
+    ChainFacts,
     ClaimRefused,
     Fetch,
     RetryLater,
@@ -174,7 +175,7 @@ def process(
     try:
         answer = fetch(context, settlement_id, purpose=PURPOSE_OF_ORIGIN[origin])
         verified = verify_release(context, settlement_id, answer)
-        _queue(context, claim_pk, verified, key)
+        _queue(context, claim_pk, verified, _chain_facts(context, verified, origin), key)
     except RetryLater as wait:
         _wait(context, claim_pk, wait, key)
     except ClaimRefused as refused:
@@ -243,8 +244,25 @@ def _refuse(context: InsurerContext, claim_pk: int, refused: ClaimRefused, key: 
         _store_answer(session, claim, key)
 
 
+def _chain_facts(context: InsurerContext, verified: VerifiedRecord, origin: str) -> ChainFacts:
+    """Read before the write transaction, so that no chain call holds the database's lock."""
+    leaf = verified.leaf
+    if origin == ClaimOrigin.WINDOW:
+        permission = clearing.window_permission(context, leaf.pseudonym)
+    else:
+        permission = context.registries.consents.permission_of(
+            leaf.pseudonym, context.address, Scope.SETTLEMENT_SUMMARY, Purpose.CLAIM
+        )
+    claimed = context.registries.claims.total_claimed_fen(leaf.settlement_id)
+    return ChainFacts(permission, claimed)
+
+
 def _queue(
-    context: InsurerContext, claim_pk: int, verified: VerifiedRecord, key: str | None
+    context: InsurerContext,
+    claim_pk: int,
+    verified: VerifiedRecord,
+    facts: ChainFacts,
+    key: str | None,
 ) -> None:
     now = datetime.fromtimestamp(context.clock(), UTC)
     with transaction(context.sessions) as session:
@@ -261,9 +279,9 @@ def _queue(
         claim.updated_at = now
         try:
             if claim.origin == ClaimOrigin.WINDOW:
-                decision = clearing.decide_window(context, session, claim, verified)
+                decision = clearing.decide_window(context, session, claim, verified, facts)
             else:
-                decision = _decide(context, session, claim, verified, now)
+                decision = _decide(context, session, claim, verified, facts, now)
         except ClaimRefused as refused:
             claim.status = ClaimStatus.REFUSED
             claim.refusal_code, claim.refusal_reason = refused.code, refused.reason[:500]
@@ -306,18 +324,17 @@ def _decide(
     session: Session,
     claim: ClaimRow,
     verified: VerifiedRecord,
+    facts: ChainFacts,
     now: datetime,
 ) -> payouts.Decision:
     leaf = verified.leaf
     policy = _policy(session, claim, leaf.pseudonym)
     if policy.product not in context.rules.products:
         raise ClaimRefused("product_mismatch", f"{policy.product!r} is not in the rules")
-    permission = context.registries.consents.permission_of(
-        leaf.pseudonym, context.address, Scope.SETTLEMENT_SUMMARY, Purpose.CLAIM
-    )
-    if permission is not PermissionStatus.PERMITTED:
+    if facts.permission is not PermissionStatus.PERMITTED:
         raise ClaimRefused(
-            f"consent_{permission.name.lower()}", "the patient's consent does not permit a claim"
+            f"consent_{facts.permission.name.lower()}",
+            "the patient's consent does not permit a claim",
         )
     since, until = year_bounds(now)
     ytd = payouts.year_to_date(session, leaf.pseudonym, policy.product, since=since, until=until)
@@ -331,7 +348,7 @@ def _decide(
     cap_left = annual_cap_fen(context.rules, policy.product) - used
     if cap_left <= 0:
         raise ClaimRefused("annual_cap_reached", "this year's holds and claims took the cap")
-    left = leaf.claim_ceiling_fen - context.registries.claims.total_claimed_fen(leaf.settlement_id)
+    left = leaf.claim_ceiling_fen - facts.claimed_fen
     if left <= 0:
         raise ClaimRefused("ceiling_taken", "other insurers' claims took the claim ceiling")
     return payouts.Decision(

@@ -9,8 +9,9 @@ the answer but what the chain confirms:
 2. the sealed disclosure opens with one of the keystore's sealing keys (current or older);
 3. the disclosed fields give the leaf's ``record_commitment`` (``verify_disclosure``): a
    tampered byte anywhere fails here;
-4. the leaf's proof reaches a root the chain holds as a SETTLEMENT batch of that bureau
-   (``AttestationRegistry.verifySettlement``), and the settlement is not superseded.
+4. the leaf's proof reaches a root the chain holds as a SETTLEMENT batch of that bureau (the
+   proof is checked here as ``MerkleProof`` checks it; the committed batch is read from the
+   chain once and kept, it cannot change), and the settlement is not superseded (read fresh).
 
 Refusals raise :class:`ClaimRefused` (final, the claim shows the code); a bureau that cannot be
 reached, answers 5xx, or whose batch is not final yet raises :class:`RetryLater`.
@@ -27,9 +28,12 @@ from typing import Any, Final, Protocol
 import httpx
 from web3 import Web3
 
+from trustshare.chain.registries.attestation import BatchKind
+from trustshare.chain.registries.consent import PermissionStatus
 from trustshare.crypto.commitment import Disclosure, verify_disclosure
 from trustshare.crypto.errors import CryptoError
 from trustshare.crypto.leaves import SettlementLeaf
+from trustshare.crypto.merkle import process_proof
 from trustshare.crypto.sealing import SealedRecord, open_sealed
 from trustshare.gateway.signing import sign_request
 from trustshare.insurer.context import InsurerContext
@@ -62,6 +66,16 @@ class VerifiedRecord:
     groups: dict[str, Mapping[str, Any]]
 
 
+@dataclass(frozen=True)
+class ChainFacts:
+    """What the chain says, read just before the claim is decided (outside its transaction)."""
+
+    permission: PermissionStatus
+    """The patient's consent for this claim's purpose (CLAIM; or the window's, for clearing)."""
+    claimed_fen: int
+    """Every insurer's active claims on the settlement."""
+
+
 def bureau_of(settlement_id: bytes) -> str:
     """The bureau a settlement id belongs to: its first 20 bytes (checksum address)."""
     return str(Web3.to_checksum_address(settlement_id[:20]))
@@ -85,10 +99,9 @@ def fetch_release(
     ``claim`` for a fast claim; ``direct_settlement`` for clearing a layer paid at the window.
     """
     bureau = bureau_of(settlement_id)
-    participants = context.registries.participants
-    if not participants.is_active_bureau(bureau):
+    endpoint = context.chain_view.bureau_endpoint(bureau)
+    if endpoint is None:
         raise ClaimRefused("unknown_bureau", f"{bureau} is not an active bureau")
-    endpoint = participants.participant(bureau).endpoint.rstrip("/")
     body = {
         "record_type": "settlement",
         "record_id": "0x" + settlement_id.hex(),
@@ -99,7 +112,9 @@ def fetch_release(
     headers = sign_request(context.keystore.account, "POST", RELEASE_PATH, raw, now=time.time())
     headers["Content-Type"] = "application/json"
     try:
-        answer = httpx.post(endpoint + RELEASE_PATH, content=raw, headers=headers, timeout=timeout)
+        answer = context.http.post(
+            endpoint + RELEASE_PATH, content=raw, headers=headers, timeout=timeout
+        )
     except httpx.HTTPError as exc:
         raise RetryLater("bureau_unreachable", f"{endpoint}: {type(exc).__name__}") from exc
     return _answer_of(answer)
@@ -148,14 +163,15 @@ def verify_release(
     missing = [name for name in CLAIM_GROUPS if name not in groups]
     if missing:
         raise ClaimRefused("consent_scope_withheld", f"the bureau withheld {', '.join(missing)}")
-    attestations = context.registries.attestations
-    if not attestations.verify_settlement(root, leaf, proof):
+    batch = context.chain_view.committed_batch(root)
+    reaches = process_proof(leaf.leaf_hash(), proof) == root  # the contract's MerkleProof check
+    if batch is None or batch.kind is not BatchKind.SETTLEMENT or not reaches:
         raise ClaimRefused(
             "proof_not_committed", "the leaf's proof does not reach a committed settlement batch"
         )
-    if attestations.batch_of(root).bureau.lower() != bureau_of(settlement_id).lower():
+    if batch.bureau.lower() != bureau_of(settlement_id).lower():
         raise ClaimRefused("foreign_batch", "the batch was committed by another bureau")
-    if attestations.superseded_by(settlement_id) is not None:
+    if context.registries.attestations.superseded_by(settlement_id) is not None:
         raise ClaimRefused("settlement_superseded", "the settlement was corrected (superseded)")
     return VerifiedRecord(leaf, root, proof, groups)
 

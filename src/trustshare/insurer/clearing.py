@@ -32,7 +32,13 @@ from sqlalchemy.orm import Session
 from trustshare.chain.registries.consent import PermissionStatus
 from trustshare.crypto.vocabulary import Purpose, Scope
 from trustshare.insurer import payouts
-from trustshare.insurer.claims_verify import ClaimRefused, RetryLater, VerifiedRecord, bureau_of
+from trustshare.insurer.claims_verify import (
+    ChainFacts,
+    ClaimRefused,
+    RetryLater,
+    VerifiedRecord,
+    bureau_of,
+)
 from trustshare.insurer.context import InsurerContext
 from trustshare.insurer.realtime import year_bounds
 from trustshare.insurer.records import authorisation_by_id
@@ -107,7 +113,11 @@ def _window_claim(hold: AuthorisationRow, now: datetime) -> ClaimRow:
 
 
 def decide_window(
-    context: InsurerContext, session: Session, claim: ClaimRow, verified: VerifiedRecord
+    context: InsurerContext,
+    session: Session,
+    claim: ClaimRow,
+    verified: VerifiedRecord,
+    facts: ChainFacts,
 ) -> payouts.Decision:
     """What a window claim records: the held amount, as the verified record shows it paid."""
     hold = authorisation_by_id(session, claim.authorisation_id or "")
@@ -121,13 +131,13 @@ def decide_window(
             "not_paid_at_window", "the settlement record shows no payment of this layer"
         )
     leaf = verified.leaf
-    status = _window_permission(context, leaf.pseudonym)
-    if status is not PermissionStatus.PERMITTED:
+    if facts.permission is not PermissionStatus.PERMITTED:
         raise ClaimRefused(
-            f"consent_{status.name.lower()}", "the patient's consent does not permit clearing"
+            f"consent_{facts.permission.name.lower()}",
+            "the patient's consent does not permit clearing",
         )
     amount = min(paid, hold.authorised_fen)
-    left = leaf.claim_ceiling_fen - context.registries.claims.total_claimed_fen(leaf.settlement_id)
+    left = leaf.claim_ceiling_fen - facts.claimed_fen
     if left < amount:
         raise ClaimRefused("ceiling_taken", "other insurers' claims took the claim ceiling")
     since, until = year_bounds(hold.created_at)
@@ -141,7 +151,7 @@ def decide_window(
     )
 
 
-def _window_permission(context: InsurerContext, pseudonym: bytes) -> PermissionStatus:
+def window_permission(context: InsurerContext, pseudonym: bytes) -> PermissionStatus:
     """The contract's rule: CLAIM permits, and so does DIRECT_SETTLEMENT (the window)."""
     consents = context.registries.consents
     status = consents.permission_of(

@@ -6,10 +6,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
+from trustshare.chain import rpc
 from trustshare.chain.deployment import Deployment
 from trustshare.chain.registries import Registries
 from trustshare.domain import RuleSet, default_rules
@@ -33,6 +35,8 @@ class InsurerContext:
     chain_view: ChainView
     rules: RuleSet
     clock: Callable[[], float] = time.time
+    http: httpx.Client = field(default_factory=httpx.Client, repr=False)
+    """Keep-alive HTTP to the bureaus (one pool per node)."""
 
     @property
     def address(self) -> str:
@@ -44,11 +48,7 @@ class InsurerContext:
         """Read the keystore; connect to the database and the chain named by ``settings``."""
         keystore = Keystore.read(settings.keystore_file)
         engine = make_engine(settings.database_url)
-        w3 = Web3(
-            Web3.HTTPProvider(
-                settings.rpc_url, request_kwargs={"timeout": settings.chain_timeout_s}
-            )
-        )
+        w3 = rpc.connect(settings.rpc_url, timeout=settings.chain_timeout_s)
         deployment = Deployment.read(settings.deployment_file)
         deployment.check(w3)
         registries = Registries.connect(w3, deployment)
