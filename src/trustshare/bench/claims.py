@@ -39,7 +39,10 @@ from trustshare.insurer.claim_outbox import ClaimSender
 from trustshare.insurer.context import InsurerContext
 from trustshare.insurer.settings import InsurerSettings
 from trustshare.network.processes import NodeProcess
-from trustshare.storage.insurer_models import ClaimRow, PayoutRow
+from trustshare.storage.insurer_models import ClaimRow, ClaimStatus, PayoutRow
+
+FILED = (ClaimStatus.PENDING, ClaimStatus.QUEUED, ClaimStatus.RECORDED)
+"""What a filed claim may be in when its answer comes back."""
 
 
 def paid_at(insurer_database: Engine, claim_ids: Sequence[str]) -> dict[str, float]:
@@ -65,11 +68,15 @@ def wait_paid(insurer_database: Engine, claim_ids: Sequence[str], poll: float) -
 
 
 def _filed(answer: httpx.Response) -> tuple[str, bool]:
-    """The claim's id, and whether it must wait (``pending``: the node retries it itself)."""
+    """The claim's id, and whether it must wait (``pending``: the node retries it itself).
+
+    Under load the claim sender may record a claim before its answer is written: ``recorded``
+    (on chain and paid) is as good as ``queued``.
+    """
     claim = answer.json() if answer.status_code == 202 else {}
-    if claim.get("status") not in ("queued", "pending"):
+    if claim.get("status") not in FILED:
         raise RuntimeError(f"a claim was not queued: {answer.status_code} {answer.text}")
-    return str(claim["claim_id"]), claim["status"] == "pending"
+    return str(claim["claim_id"]), claim["status"] == ClaimStatus.PENDING
 
 
 def _claim(settlement_id: str) -> dict[str, Any]:
