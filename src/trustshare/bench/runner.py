@@ -66,11 +66,11 @@ STANDARD = BenchSizes(
     hospital_warmup_s=3.0,
     realtime_requests=1_000,
     realtime_warmup=50,
-    claims_alone=100,
-    claims_loaded=300,
+    claims_alone=200,
+    claims_loaded=400,
     claims_concurrency=8,
     claims_warmup=10,
-    consent_grants=40,
+    consent_grants=60,
 )
 """Sizes of the recorded run (about three minutes on a 2-core machine)."""
 
