@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
+from trustshare.chain.batch_reads import read_many
 from trustshare.chain.registries.base import RegistryClient
 from trustshare.chain.sender import TxOutcome
 from trustshare.crypto.leaves import SettlementLeaf
@@ -70,6 +72,14 @@ class AttestationRegistryClient(RegistryClient):
         """The settlement that supersedes ``settlement_id``, or None."""
         value = bytes(self._call(self.contract.functions.supersededBy(settlement_id)))
         return None if value == bytes(32) else value
+
+    def superseded_by_each(self, settlement_ids: Sequence[bytes]) -> list[bytes | None]:
+        """:meth:`superseded_by` of each settlement, in one JSON-RPC batch."""
+        functions = [self.contract.functions.supersededBy(sid) for sid in settlement_ids]
+        return [
+            None if bytes(value) == bytes(32) else bytes(value)
+            for value in read_many(self.w3, functions)
+        ]
 
     def verify(self, root: bytes, encoded_leaf: bytes, proof: list[bytes]) -> bool:
         """Whether the leaf whose values ABI-encode to ``encoded_leaf`` is in batch ``root``."""

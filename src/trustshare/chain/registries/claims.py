@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from trustshare.chain.batch_reads import read_many
 from trustshare.chain.registries.attestation import SettlementLeaf
 from trustshare.chain.registries.base import RegistryClient
 from trustshare.chain.sender import TxOutcome
@@ -67,3 +69,8 @@ class ClaimRegistryClient(RegistryClient):
     def total_claimed_fen(self, settlement_id: bytes) -> int:
         """All insurers' active claims on ``settlement_id``."""
         return int(self._call(self.contract.functions.totalClaimedFen(settlement_id)))
+
+    def totals_claimed_fen(self, settlement_ids: Sequence[bytes]) -> list[int]:
+        """:meth:`total_claimed_fen` of each settlement, in one JSON-RPC batch."""
+        functions = [self.contract.functions.totalClaimedFen(sid) for sid in settlement_ids]
+        return [int(total) for total in read_many(self.w3, functions)]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
+from trustshare.chain.batch_reads import read_many
 from trustshare.chain.registries.base import RegistryClient
 from trustshare.chain.sender import TxOutcome
 from trustshare.crypto.eip712 import ConsentTerms
@@ -110,6 +112,26 @@ class ConsentRegistryClient(RegistryClient):
                 self.contract.functions.permissionOf(pseudonym, insurer, int(scope), int(purpose))
             )
         )
+
+    def permissions_of(self, asks: Sequence[tuple[bytes, str, int, int]]) -> list[PermissionStatus]:
+        """:meth:`permission_of` for each ``(pseudonym, insurer, scope, purpose)``, one batch."""
+        functions = [
+            self.contract.functions.permissionOf(pseudonym, insurer, int(scope), int(purpose))
+            for pseudonym, insurer, scope, purpose in asks
+        ]
+        return [PermissionStatus(status) for status in read_many(self.w3, functions)]
+
+    def consents_of(self, pairs: Sequence[tuple[bytes, str]]) -> list[ConsentState]:
+        """:meth:`consent_of` for each ``(pseudonym, insurer)``, in one JSON-RPC batch."""
+        functions = [
+            self.contract.functions.consentOf(pseudonym, insurer) for pseudonym, insurer in pairs
+        ]
+        return [
+            ConsentState(bytes(cid), scopes, purposes, not_before, not_after, granted, revoked)
+            for cid, scopes, purposes, not_before, not_after, granted, revoked in read_many(
+                self.w3, functions
+            )
+        ]
 
     def is_permitted(self, pseudonym: bytes, insurer: str, scope: int, purpose: int) -> bool:
         """``permission_of(...) is PERMITTED``."""
