@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -133,25 +134,54 @@ def submit(
         raise
 
 
+def _new_claim(session: Session, ask: ClaimAsk, now: datetime) -> ClaimRow:
+    claim = ClaimRow(
+        claim_id="cl_" + secrets.token_hex(16),
+        settlement_id=ask.settlement_id,
+        bureau=bureau_of(ask.settlement_id),
+        product=ask.product or "",
+        policy_number=ask.policy_number or "",
+        status=ClaimStatus.RECEIVED,
+        next_attempt_at=now + timedelta(seconds=RECEIVED_LEASE_S),
+        created_at=now,
+        updated_at=now,
+    )
+    clearing.window_origin(session, claim)  # a held settlement: clear the window payment
+    session.add(claim)
+    return claim
+
+
+def open_claims(
+    context: InsurerContext, asks: Sequence[ClaimAsk], *, now: datetime
+) -> list[tuple[int, bool]]:
+    """:func:`open_claim` for each ask, in one transaction (one by one if some raced)."""
+    ids = [ask.settlement_id for ask in asks]
+    with context.sessions() as session:
+        known = {
+            bytes(row.settlement_id): row.id
+            for row in session.scalars(select(ClaimRow).where(ClaimRow.settlement_id.in_(ids)))
+        }
+        created: dict[bytes, ClaimRow] = {}
+        for ask in asks:
+            if ask.settlement_id not in known and ask.settlement_id not in created:
+                created[ask.settlement_id] = _new_claim(session, ask, now)
+        try:
+            session.commit()
+        except IntegrityError:  # another request opened one of them meanwhile
+            session.rollback()
+            return [open_claim(context, ask, now=now) for ask in asks]
+        opened = {settlement_id: (claim.id, True) for settlement_id, claim in created.items()}
+        opened |= {settlement_id: (pk, False) for settlement_id, pk in known.items()}
+    return [opened[ask.settlement_id] for ask in asks]
+
+
 def open_claim(context: InsurerContext, ask: ClaimAsk, *, now: datetime) -> tuple[int, bool]:
     """The settlement's claim (its row id) and whether it was created now."""
     with context.sessions() as session:
         known = claim_by_settlement(session, ask.settlement_id)
         if known is not None:
             return known.id, False
-        claim = ClaimRow(
-            claim_id="cl_" + secrets.token_hex(16),
-            settlement_id=ask.settlement_id,
-            bureau=bureau_of(ask.settlement_id),
-            product=ask.product or "",
-            policy_number=ask.policy_number or "",
-            status=ClaimStatus.RECEIVED,
-            next_attempt_at=now + timedelta(seconds=RECEIVED_LEASE_S),
-            created_at=now,
-            updated_at=now,
-        )
-        clearing.window_origin(session, claim)  # a held settlement: clear the window payment
-        session.add(claim)
+        claim = _new_claim(session, ask, now)
         try:
             session.commit()
         except IntegrityError:  # the same settlement claimed concurrently: that claim wins
@@ -215,33 +245,57 @@ def _store_answer(session: Session, claim: ClaimRow, key: str | None) -> None:
 
 
 def _wait(context: InsurerContext, claim_pk: int, wait: RetryLater, key: str | None) -> None:
-    now = datetime.fromtimestamp(context.clock(), UTC)
     with transaction(context.sessions) as session:
-        claim = _locked_waiting(session, claim_pk)
-        if claim is None:
-            return
-        delay = min(BACKOFF_BASE_S * 2**claim.attempts, BACKOFF_MAX_S)
-        claim.status = ClaimStatus.PENDING
-        claim.refusal_code, claim.refusal_reason = wait.code, wait.reason[:500]
-        claim.attempts += 1
-        claim.next_attempt_at = now + timedelta(seconds=delay)
-        claim.updated_at = now
-        _store_answer(session, claim, key)
+        wait_in(session, context, claim_pk, wait, key=key)
 
 
 def _refuse(context: InsurerContext, claim_pk: int, refused: ClaimRefused, key: str | None) -> None:
-    now = datetime.fromtimestamp(context.clock(), UTC)
     with transaction(context.sessions) as session:
-        claim = _locked_waiting(session, claim_pk)
-        if claim is None:
-            return
-        claim.status = ClaimStatus.REFUSED
-        claim.refusal_code, claim.refusal_reason = refused.code, refused.reason[:500]
-        claim.attempts += 1
-        claim.next_attempt_at = None
-        claim.updated_at = now
-        clearing.settle_hold(session, claim, recorded=False)
-        _store_answer(session, claim, key)
+        refuse_in(session, context, claim_pk, refused, key=key)
+
+
+def wait_in(
+    session: Session,
+    context: InsurerContext,
+    claim_pk: int,
+    wait: RetryLater,
+    *,
+    key: str | None = None,
+) -> None:
+    """In the caller's transaction: leave a waiting claim ``pending`` with back-off."""
+    now = datetime.fromtimestamp(context.clock(), UTC)
+    claim = _locked_waiting(session, claim_pk)
+    if claim is None:
+        return
+    delay = min(BACKOFF_BASE_S * 2**claim.attempts, BACKOFF_MAX_S)
+    claim.status = ClaimStatus.PENDING
+    claim.refusal_code, claim.refusal_reason = wait.code, wait.reason[:500]
+    claim.attempts += 1
+    claim.next_attempt_at = now + timedelta(seconds=delay)
+    claim.updated_at = now
+    _store_answer(session, claim, key)
+
+
+def refuse_in(
+    session: Session,
+    context: InsurerContext,
+    claim_pk: int,
+    refused: ClaimRefused,
+    *,
+    key: str | None = None,
+) -> None:
+    """In the caller's transaction: refuse a waiting claim with ``refused``'s code."""
+    now = datetime.fromtimestamp(context.clock(), UTC)
+    claim = _locked_waiting(session, claim_pk)
+    if claim is None:
+        return
+    claim.status = ClaimStatus.REFUSED
+    claim.refusal_code, claim.refusal_reason = refused.code, refused.reason[:500]
+    claim.attempts += 1
+    claim.next_attempt_at = None
+    claim.updated_at = now
+    clearing.settle_hold(session, claim, recorded=False)
+    _store_answer(session, claim, key)
 
 
 def _chain_facts(context: InsurerContext, verified: VerifiedRecord, origin: str) -> ChainFacts:
@@ -264,37 +318,53 @@ def _queue(
     facts: ChainFacts,
     key: str | None,
 ) -> None:
-    now = datetime.fromtimestamp(context.clock(), UTC)
     with transaction(context.sessions) as session:
-        claim = _locked_waiting(session, claim_pk)
-        if claim is None:
-            return
-        leaf = verified.leaf
-        claim.pseudonym = leaf.pseudonym
-        claim.claim_ceiling_fen = leaf.claim_ceiling_fen
-        claim.batch_root, claim.record_commitment = verified.root, leaf.record_commitment
-        claim.proof_json = json.dumps(["0x" + node.hex() for node in verified.proof])
-        claim.attempts += 1
-        claim.next_attempt_at = None
-        claim.updated_at = now
-        try:
-            if claim.origin == ClaimOrigin.WINDOW:
-                decision = clearing.decide_window(context, session, claim, verified, facts)
-            else:
-                decision = _decide(context, session, claim, verified, facts, now)
-        except ClaimRefused as refused:
-            claim.status = ClaimStatus.REFUSED
-            claim.refusal_code, claim.refusal_reason = refused.code, refused.reason[:500]
-            clearing.settle_hold(session, claim, recorded=False)
-            _store_answer(session, claim, key)
-            return
-        claim.product, claim.policy_number = decision.product, decision.policy_number
-        claim.computed_fen, claim.amount_fen = decision.computed_fen, decision.amount_fen
-        claim.benefits_json = json.dumps(decision.benefits)
-        claim.status = ClaimStatus.QUEUED
-        claim.refusal_code, claim.refusal_reason = "", ""
-        session.add(ClaimOutboxEntry(kind="record_claim", claim_id=claim.id, created_at=now))
+        queue_in(session, context, claim_pk, verified, facts, key=key)
+
+
+def queue_in(
+    session: Session,
+    context: InsurerContext,
+    claim_pk: int,
+    verified: VerifiedRecord,
+    facts: ChainFacts,
+    *,
+    key: str | None = None,
+) -> None:
+    """In the caller's transaction: decide a verified waiting claim; queue it or refuse it.
+
+    ``facts`` must have been read from the chain before the transaction began.
+    """
+    now = datetime.fromtimestamp(context.clock(), UTC)
+    claim = _locked_waiting(session, claim_pk)
+    if claim is None:
+        return
+    leaf = verified.leaf
+    claim.pseudonym = leaf.pseudonym
+    claim.claim_ceiling_fen = leaf.claim_ceiling_fen
+    claim.batch_root, claim.record_commitment = verified.root, leaf.record_commitment
+    claim.proof_json = json.dumps(["0x" + node.hex() for node in verified.proof])
+    claim.attempts += 1
+    claim.next_attempt_at = None
+    claim.updated_at = now
+    try:
+        if claim.origin == ClaimOrigin.WINDOW:
+            decision = clearing.decide_window(context, session, claim, verified, facts)
+        else:
+            decision = _decide(context, session, claim, verified, facts, now)
+    except ClaimRefused as refused:
+        claim.status = ClaimStatus.REFUSED
+        claim.refusal_code, claim.refusal_reason = refused.code, refused.reason[:500]
+        clearing.settle_hold(session, claim, recorded=False)
         _store_answer(session, claim, key)
+        return
+    claim.product, claim.policy_number = decision.product, decision.policy_number
+    claim.computed_fen, claim.amount_fen = decision.computed_fen, decision.amount_fen
+    claim.benefits_json = json.dumps(decision.benefits)
+    claim.status = ClaimStatus.QUEUED
+    claim.refusal_code, claim.refusal_reason = "", ""
+    session.add(ClaimOutboxEntry(kind="record_claim", claim_id=claim.id, created_at=now))
+    _store_answer(session, claim, key)
 
 
 def _policy(session: Session, claim: ClaimRow, pseudonym: bytes) -> PolicyRow:

@@ -98,29 +98,38 @@ def fetch_release(
 
     ``claim`` for a fast claim; ``direct_settlement`` for clearing a layer paid at the window.
     """
-    bureau = bureau_of(settlement_id)
-    endpoint = context.chain_view.bureau_endpoint(bureau)
-    if endpoint is None:
-        raise ClaimRefused("unknown_bureau", f"{bureau} is not an active bureau")
     body = {
         "record_type": "settlement",
         "record_id": "0x" + settlement_id.hex(),
         "purpose": purpose,
         "scopes": list(CLAIM_GROUPS),
     }
+    return post_signed(context, bureau_of(settlement_id), RELEASE_PATH, body, timeout=timeout)
+
+
+def post_signed(
+    context: InsurerContext, bureau: str, path: str, body: dict[str, Any], *, timeout: float
+) -> dict[str, Any]:
+    """POST ``body`` to ``bureau``'s ``path``, signed by this node; the answer (:func:`answer_of`).
+
+    The endpoint is the one ``Participants`` registers (unknown bureau: refused); a bureau that
+    cannot be reached: :class:`RetryLater`.
+    """
+    endpoint = context.chain_view.bureau_endpoint(bureau)
+    if endpoint is None:
+        raise ClaimRefused("unknown_bureau", f"{bureau} is not an active bureau")
     raw = json.dumps(body).encode()
-    headers = sign_request(context.keystore.account, "POST", RELEASE_PATH, raw, now=time.time())
+    headers = sign_request(context.keystore.account, "POST", path, raw, now=time.time())
     headers["Content-Type"] = "application/json"
     try:
-        answer = context.http.post(
-            endpoint + RELEASE_PATH, content=raw, headers=headers, timeout=timeout
-        )
+        answer = context.http.post(endpoint + path, content=raw, headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
         raise RetryLater("bureau_unreachable", f"{endpoint}: {type(exc).__name__}") from exc
-    return _answer_of(answer)
+    return answer_of(answer)
 
 
-def _answer_of(answer: httpx.Response) -> dict[str, Any]:
+def answer_of(answer: httpx.Response) -> dict[str, Any]:
+    """The JSON object of a bureau's 200 answer; otherwise raise what it means for the claim."""
     if answer.status_code >= 500:
         raise RetryLater("bureau_unreachable", f"the bureau answered {answer.status_code}")
     try:
@@ -130,20 +139,41 @@ def _answer_of(answer: httpx.Response) -> dict[str, Any]:
     if answer.status_code == 200 and isinstance(document, dict):
         return document
     error = document.get("error", {}) if isinstance(document, dict) else {}
+    raise refusal_of(answer.status_code, error)
+
+
+def refusal_of(status_code: int, error: Any) -> ClaimRefused:
+    """What a bureau's refusal (``status_code`` and its ``error`` object) means for a claim."""
+    error = error if isinstance(error, dict) else {}
     code = str(error.get("code", "bureau_refused"))
-    message = str(error.get("message", f"status {answer.status_code}"))
-    if answer.status_code == 409 and code == "not_yet_committed":
-        raise RetryLater(code, "the record's batch is not final yet")
+    message = str(error.get("message", f"status {status_code}"))
+    if status_code == 409 and code == "not_yet_committed":
+        return RetryLater(code, "the record's batch is not final yet")
     if code == "consent_missing":
         status = str(error.get("permission_status", "NO_CONSENT")).lower()
-        raise ClaimRefused(f"consent_{status}", message)
-    raise ClaimRefused(code, message)
+        return ClaimRefused(f"consent_{status}", message)
+    return ClaimRefused(code, message)
 
 
 def verify_release(
     context: InsurerContext, settlement_id: bytes, answer: Mapping[str, Any]
 ) -> VerifiedRecord:
     """Check the released record as described above; the verified leaf, proof and fields."""
+    verified = check_release(context, settlement_id, answer)
+    if context.registries.attestations.superseded_by(settlement_id) is not None:
+        raise superseded()
+    return verified
+
+
+def superseded() -> ClaimRefused:
+    """The refusal of a claim on a settlement the chain says was superseded."""
+    return ClaimRefused("settlement_superseded", "the settlement was corrected (superseded)")
+
+
+def check_release(
+    context: InsurerContext, settlement_id: bytes, answer: Mapping[str, Any]
+) -> VerifiedRecord:
+    """Steps 1-4 above except the supersession (read fresh by the caller, possibly batched)."""
     try:
         leaf_json, batch = answer["leaf"], answer["batch"]
         leaf = SettlementLeaf(
@@ -171,8 +201,6 @@ def verify_release(
         )
     if batch.bureau.lower() != bureau_of(settlement_id).lower():
         raise ClaimRefused("foreign_batch", "the batch was committed by another bureau")
-    if context.registries.attestations.superseded_by(settlement_id) is not None:
-        raise ClaimRefused("settlement_superseded", "the settlement was corrected (superseded)")
     return VerifiedRecord(leaf, root, proof, groups)
 
 

@@ -1,0 +1,230 @@
+"""Fast claims in bulk: many settlements in one request, one bureau round trip, batched reads.
+
+A claim costs the same checks in bulk as alone (:mod:`.claims`); only the round trips are
+shared. For the fast claims of one request (``POST /v1/claims/bulk``) or of one retry round:
+
+1. each bureau is asked once per :data:`MAX_BULK` records, with one signed
+   ``POST /v1/releases/bulk`` (the bureau checks each record's consent on chain, logs each
+   release, and answers each record as the single endpoint would);
+2. each released record is verified exactly as alone (:func:`.claims_verify.check_release`:
+   sealed fields, commitment, proof against the committed batch);
+3. what the chain says now — supersession, the patient's CLAIM consent, every insurer's claimed
+   total — is read for all of them in one JSON-RPC batch per fact, before any transaction;
+4. ONE database transaction decides every claim (policy, caps, engine) and queues, refuses or
+   defers each, as :func:`.claims.queue_in` / :func:`.claims.refuse_in` / :func:`.claims.wait_in`.
+
+Claims cleared from a window hold (``origin = window``) are processed one at a time, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Final, Protocol
+
+from sqlalchemy import select
+
+from trustshare.chain.registries.consent import PermissionStatus
+from trustshare.crypto.vocabulary import Purpose, Scope
+from trustshare.insurer import claims, claims_requests
+from trustshare.insurer.claims import ClaimAsk
+from trustshare.insurer.claims_verify import (
+    CLAIM_GROUPS,
+    ChainFacts,
+    ClaimRefused,
+    RetryLater,
+    VerifiedRecord,
+    bureau_of,
+    check_release,
+    post_signed,
+    refusal_of,
+    superseded,
+)
+from trustshare.insurer.context import InsurerContext
+from trustshare.storage.database import transaction
+from trustshare.storage.insurer_models import ClaimOrigin, ClaimRow
+
+BULK_RELEASE_PATH: Final = "/v1/releases/bulk"
+MAX_BULK: Final = 200
+"""Records per bulk release, and claims per bulk request (the bureau's limit too)."""
+BULK_TIMEOUT_S: Final = 30.0
+
+Released = dict[str, Any] | ClaimRefused
+"""A record's release (the single endpoint's JSON), or what its refusal means for the claim."""
+
+
+class FetchMany(Protocol):
+    """How a bulk asks one bureau for many records (:func:`fetch_releases`; tests may wrap it)."""
+
+    def __call__(
+        self, context: InsurerContext, bureau: str, settlement_ids: Sequence[bytes]
+    ) -> dict[bytes, Released]:
+        """Each settlement's release, or its refusal."""
+        ...
+
+
+def fetch_releases(
+    context: InsurerContext, bureau: str, settlement_ids: Sequence[bytes]
+) -> dict[bytes, Released]:
+    """Ask ``bureau`` for up to :data:`MAX_BULK` settlement records under CLAIM consent.
+
+    The whole request failing (unreachable, 5xx, a refusal of the request itself) gives every
+    record the same outcome: :class:`RetryLater`, or the refusal.
+    """
+    if len(settlement_ids) > MAX_BULK:
+        raise ValueError(f"at most {MAX_BULK} records per bulk release")
+    try:
+        items = _bulk_items(context, bureau, settlement_ids)
+    except ClaimRefused as everyone:
+        return dict.fromkeys(settlement_ids, everyone)
+    outcomes: dict[bytes, Released] = {}
+    for settlement_id, item in zip(settlement_ids, items, strict=True):
+        status = item.get("status")
+        release = item.get("release")
+        if status == 200 and isinstance(release, dict):
+            outcomes[settlement_id] = release
+        elif isinstance(status, int):
+            outcomes[settlement_id] = refusal_of(status, item.get("error"))
+        else:
+            outcomes[settlement_id] = ClaimRefused("malformed_release", f"bad item {item!r}")
+    return outcomes
+
+
+def _bulk_items(
+    context: InsurerContext, bureau: str, settlement_ids: Sequence[bytes]
+) -> list[dict[str, Any]]:
+    body = {
+        "record_type": "settlement",
+        "record_ids": ["0x" + settlement_id.hex() for settlement_id in settlement_ids],
+        "purpose": "claim",
+        "scopes": list(CLAIM_GROUPS),
+    }
+    answer = post_signed(context, bureau, BULK_RELEASE_PATH, body, timeout=BULK_TIMEOUT_S)
+    items = answer.get("releases")
+    asked = body["record_ids"]
+    if not isinstance(items, list) or [
+        item.get("record_id") if isinstance(item, dict) else None for item in items
+    ] != [record_id.lower() for record_id in asked]:
+        raise ClaimRefused("malformed_release", "the bulk answer does not match the records asked")
+    return items
+
+
+def process_many(
+    context: InsurerContext, claim_pks: Sequence[int], *, fetch_many: FetchMany = fetch_releases
+) -> None:
+    """Try each waiting claim of ``claim_pks`` once: queue it, refuse it, or defer it."""
+    with context.sessions() as session:
+        rows = session.execute(
+            select(ClaimRow.id, ClaimRow.settlement_id, ClaimRow.origin).where(
+                ClaimRow.id.in_(claim_pks), ClaimRow.status.in_(claims.WAITING)
+            )
+        ).all()
+    fast = [(pk, bytes(sid)) for pk, sid, origin in rows if origin == ClaimOrigin.FAST]
+    for pk, _, origin in rows:
+        if origin != ClaimOrigin.FAST:  # a window hold's clearing: alone, as before
+            claims.process(context, pk)
+    outcomes: dict[int, ClaimRefused] = {}
+    verified: dict[int, VerifiedRecord] = {}
+    for bureau, chunk in _chunks_by_bureau(fast):
+        released = fetch_many(context, bureau, [settlement_id for _, settlement_id in chunk])
+        for pk, settlement_id in chunk:
+            try:
+                verified[pk] = _checked(context, settlement_id, released.get(settlement_id))
+            except ClaimRefused as refusal:
+                outcomes[pk] = refusal
+    facts = _chain_facts(context, verified, outcomes)
+    with transaction(context.sessions) as session:
+        for pk, _ in fast:
+            outcome = outcomes.get(pk)
+            if outcome is None:
+                claims.queue_in(session, context, pk, verified[pk], facts[pk])
+            elif isinstance(outcome, RetryLater):
+                claims.wait_in(session, context, pk, outcome)
+            else:
+                claims.refuse_in(session, context, pk, outcome)
+
+
+def _checked(context: InsurerContext, settlement_id: bytes, released: Released | None) -> Any:
+    if released is None:
+        raise ClaimRefused("malformed_release", "the bureau did not answer for this record")
+    if isinstance(released, ClaimRefused):
+        raise released
+    return check_release(context, settlement_id, released)
+
+
+def _chunks_by_bureau(
+    claims_of: list[tuple[int, bytes]],
+) -> list[tuple[str, list[tuple[int, bytes]]]]:
+    by_bureau: dict[str, list[tuple[int, bytes]]] = {}
+    for pk, settlement_id in claims_of:
+        by_bureau.setdefault(bureau_of(settlement_id), []).append((pk, settlement_id))
+    return [
+        (bureau, items[start : start + MAX_BULK])
+        for bureau, items in by_bureau.items()
+        for start in range(0, len(items), MAX_BULK)
+    ]
+
+
+def _chain_facts(
+    context: InsurerContext,
+    verified: dict[int, VerifiedRecord],
+    outcomes: dict[int, ClaimRefused],
+) -> dict[int, ChainFacts]:
+    """Consent and claimed totals of every verified claim, one batch per fact.
+
+    A superseded settlement's claim gets its refusal in ``outcomes`` instead.
+    """
+    pks = list(verified)
+    leaves = [verified[pk].leaf for pk in pks]
+    ids = [leaf.settlement_id for leaf in leaves]
+    registries = context.registries
+    replaced = registries.attestations.superseded_by_each(ids)
+    asks = [
+        (leaf.pseudonym, context.address, int(Scope.SETTLEMENT_SUMMARY), int(Purpose.CLAIM))
+        for leaf in leaves
+    ]
+    permissions: list[PermissionStatus] = registries.consents.permissions_of(asks)
+    claimed = registries.claims.totals_claimed_fen(ids)
+    facts: dict[int, ChainFacts] = {}
+    for pk, by, permission, total in zip(pks, replaced, permissions, claimed, strict=True):
+        if by is not None:
+            outcomes[pk] = superseded()
+        else:
+            facts[pk] = ChainFacts(permission, total)
+    return facts
+
+
+def submit_bulk(
+    context: InsurerContext,
+    asks: Sequence[ClaimAsk],
+    *,
+    key: str,
+    fingerprint: str,
+    fetch_many: FetchMany = fetch_releases,
+) -> claims_requests.StoredAnswer:
+    """``POST /v1/claims/bulk``: open (or find) each claim, process the new ones together.
+
+    The answer lists every claim as ``GET /v1/claims/{id}`` shows it, in the order asked, and is
+    stored under ``key``: a repeat gets it again. A settlement that already had a claim gives
+    that claim, untouched.
+    """
+    now = datetime.fromtimestamp(context.clock(), UTC)
+    stored = claims_requests.begin(context.sessions, key, fingerprint, now)
+    if stored is not None:
+        return stored
+    try:
+        opened = claims.open_claims(context, asks, now=now)
+        process_many(context, [pk for pk, created in opened if created], fetch_many=fetch_many)
+        with transaction(context.sessions) as session:
+            rows = {
+                row.id: row
+                for row in session.scalars(
+                    select(ClaimRow).where(ClaimRow.id.in_([pk for pk, _ in opened]))
+                )
+            }
+            body = {"claims": [claims.claim_view(rows[pk]) for pk, _ in opened]}
+            claims_requests.finish(session, key, 200, body)
+        return claims_requests.StoredAnswer(200, body)
+    except BaseException:
+        claims_requests.release(context.sessions, key)
+        raise
