@@ -7,9 +7,12 @@ running) and, over HTTP as the insurer's claims staff:
 1. one claim at a time: ``POST /v1/claims`` (release fetched from the bureau, verified against
    the chain, payout computed, queued) → on-chain claim recorded by the claim sender → its
    ``payouts`` row. Latency = request sent → that row's timestamp (``warmup`` not counted);
-2. ``claims`` claims from ``concurrency`` clients at once: claims/s from the first request
-   to the last payout, latency under load, CPU ms per claim of each process;
-3. ``claims`` claims queued by a node whose sender is off, then recorded and paid by one
+2. ``claims`` claims from ``concurrency`` clients at once, one per request: claims/s from
+   the first request to the last payout, latency under load, CPU ms per claim of each process;
+3. ``bulk_claims`` claims in ``POST /v1/claims/bulk`` requests of ``bulk_size`` from
+   ``bulk_clients`` clients (:mod:`trustshare.bench.claims_bulk`): the sustained throughput
+   with batching, ``claims_per_s``;
+4. ``claims`` claims queued by a node whose sender is off, then recorded and paid by one
    :class:`~trustshare.insurer.claim_outbox.ClaimSender` (the node's, run here) batching them
    into ``recordClaims``.
 
@@ -24,8 +27,6 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Sequence
-from datetime import UTC
 from typing import Any
 
 import httpx
@@ -33,7 +34,15 @@ from eth_typing import HexStr
 from sqlalchemy import Engine, func, select
 from web3 import Web3
 
-from trustshare.bench.claims_network import CLAIMS_TOKEN, PRODUCT, ClaimsNetwork, claims_network
+from trustshare.bench.claims_bulk import bulk_end_to_end
+from trustshare.bench.claims_network import (
+    CLAIMS_TOKEN,
+    PRODUCT,
+    ClaimsNetwork,
+    claims_network,
+    paid_at,
+    wait_paid,
+)
 from trustshare.bench.network import cpu_seconds, percentile, served, settings_of
 from trustshare.insurer.claim_outbox import ClaimSender
 from trustshare.insurer.context import InsurerContext
@@ -43,28 +52,6 @@ from trustshare.storage.insurer_models import ClaimRow, ClaimStatus, PayoutRow
 
 FILED = (ClaimStatus.PENDING, ClaimStatus.QUEUED, ClaimStatus.RECORDED)
 """What a filed claim may be in when its answer comes back."""
-
-
-def paid_at(insurer_database: Engine, claim_ids: Sequence[str]) -> dict[str, float]:
-    """The ledger's payout instant (Unix seconds) of each of ``claim_ids`` paid so far."""
-    query = (
-        select(ClaimRow.claim_id, PayoutRow.created_at)
-        .join(PayoutRow, PayoutRow.claim_id == ClaimRow.id)
-        .where(ClaimRow.claim_id.in_(claim_ids), PayoutRow.kind == "payout")
-    )
-    with insurer_database.connect() as connection:
-        rows = connection.execute(query).all()
-    return {claim: created.replace(tzinfo=UTC).timestamp() for claim, created in rows}
-
-
-def wait_paid(insurer_database: Engine, claim_ids: Sequence[str], poll: float) -> dict[str, float]:
-    """Until every claim of ``claim_ids`` is paid: their payout instants."""
-    deadline = time.monotonic() + 600
-    while len(paid := paid_at(insurer_database, claim_ids)) < len(claim_ids):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{len(claim_ids) - len(paid)} claims not paid within 600 s")
-        time.sleep(poll)
-    return paid
 
 
 def _filed(answer: httpx.Response) -> tuple[str, bool]:
@@ -190,21 +177,35 @@ def check_ledger(insurer_database: Engine, w3: Web3, expected: int) -> None:
 
 
 def measure_claims(
-    latency_claims: int = 300, claims: int = 1_000, concurrency: int = 8, warmup: int = 20
+    latency_claims: int = 300,
+    claims: int = 1_000,
+    concurrency: int = 8,
+    warmup: int = 20,
+    bulk_claims: int = 2_000,
+    bulk_size: int = 100,
+    bulk_clients: int = 2,
 ) -> dict[str, Any]:
-    """Set everything up, measure the three phases; figures in ms, claims/s, CPU ms per claim."""
+    """Set everything up, measure the four phases; figures in ms, claims/s, CPU ms per claim.
+
+    ``claims_per_s`` is the sustained throughput with batching (the bulk phase); the one of
+    single requests from ``concurrency`` clients is ``single_claims_per_s``.
+    """
     if latency_claims < 1 or claims < 1 or concurrency < 1 or warmup < 0:
         raise ValueError("the claims benchmark needs at least one claim per phase and one client")
+    if bulk_claims < 1 or bulk_size < 1 or bulk_clients < 1:
+        raise ValueError("the bulk phase needs at least one claim, one per bulk, one client")
     alone = warmup + latency_claims
-    with claims_network(alone + 2 * claims) as ready:
-        loaded, recorded = ready.settlements[alone:-claims], ready.settlements[-claims:]
+    with claims_network(alone + 2 * claims + bulk_claims) as ready:
+        first, rest = ready.settlements[:alone], ready.settlements[alone:]
+        loaded, in_bulk, recorded = rest[:claims], rest[claims:-claims], rest[-claims:]
         with served("insurer", ready.insurer, ready.workdir) as insurer:
-            database, first = ready.insurer_database, ready.settlements[:alone]
-            to_paid, to_answer = one_at_a_time(insurer.url, database, first)
-            under_load = end_to_end(insurer, ready, loaded, concurrency)
-        under_load |= recording(ready, recorded, concurrency)
+            to_paid, to_answer = one_at_a_time(insurer.url, ready.insurer_database, first)
+            singles = end_to_end(insurer, ready, loaded, concurrency)
+            bulk = bulk_end_to_end(insurer, ready, in_bulk, bulk_clients, bulk_size)
+        recording_figures = recording(ready, recorded, concurrency)
         check_ledger(ready.insurer_database, ready.w3, len(ready.settlements))
     timed, answered = sorted(to_paid[warmup:]), sorted(to_answer[warmup:])
+    singles["single_claims_per_s"] = singles.pop("claims_per_s")
     return {
         "load_average_1m": os.getloadavg()[0],
         "claims_alone": len(timed),
@@ -214,5 +215,8 @@ def measure_claims(
         "max_ms": timed[-1],
         "answer_p50_ms": percentile(answered, 0.50),
         "answer_p99_ms": percentile(answered, 0.99),
-        **under_load,
+        "claims_per_s": bulk["bulk_claims_per_s"],
+        **singles,
+        **bulk,
+        **recording_figures,
     }

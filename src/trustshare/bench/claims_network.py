@@ -41,6 +41,7 @@ from trustshare.domain import default_rules
 from trustshare.insurer.policies import issue_policy
 from trustshare.storage import insurer_migrate
 from trustshare.storage.database import make_engine, make_session_factory
+from trustshare.storage.insurer_models import ClaimRow, PayoutRow
 from trustshare.storage.models import Batch, SettlementRow
 
 PRODUCT: Final = "enterprise-supplementary"
@@ -149,6 +150,28 @@ def wait_cleared(bureau_database: Engine, count: int) -> None:
                 return
         time.sleep(0.2)
     raise RuntimeError("the bureau's publisher did not clear the settlements within 300 s")
+
+
+def paid_at(insurer_database: Engine, claim_ids: Sequence[str]) -> dict[str, float]:
+    """The ledger's payout instant (Unix seconds) of each of ``claim_ids`` paid so far."""
+    query = (
+        select(ClaimRow.claim_id, PayoutRow.created_at)
+        .join(PayoutRow, PayoutRow.claim_id == ClaimRow.id)
+        .where(ClaimRow.claim_id.in_(claim_ids), PayoutRow.kind == "payout")
+    )
+    with insurer_database.connect() as connection:
+        rows = connection.execute(query).all()
+    return {claim: created.replace(tzinfo=UTC).timestamp() for claim, created in rows}
+
+
+def wait_paid(insurer_database: Engine, claim_ids: Sequence[str], poll: float) -> dict[str, float]:
+    """Until every claim of ``claim_ids`` is paid: their payout instants."""
+    deadline = time.monotonic() + 600
+    while len(paid := paid_at(insurer_database, claim_ids)) < len(claim_ids):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(claim_ids) - len(paid)} claims not paid within 600 s")
+        time.sleep(poll)
+    return paid
 
 
 @dataclass

@@ -29,9 +29,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from trustshare.chain.registries.consent import PermissionStatus
 from trustshare.crypto.vocabulary import Purpose, Scope
-from trustshare.insurer import claims_requests, clearing, payouts
+from trustshare.insurer import claims_requests, clearing
+from trustshare.insurer.claims_decide import decide_fast
 from trustshare.insurer.claims_verify import (
     ChainFacts,
     ClaimRefused,
@@ -43,17 +43,12 @@ from trustshare.insurer.claims_verify import (
     verify_release,
 )
 from trustshare.insurer.context import InsurerContext
-from trustshare.insurer.policies import annual_cap_fen
-from trustshare.insurer.realtime import year_bounds
-from trustshare.insurer.records import used_fen
 from trustshare.storage.database import transaction
 from trustshare.storage.insurer_models import (
     ClaimOrigin,
     ClaimOutboxEntry,
     ClaimRow,
     ClaimStatus,
-    PolicyRow,
-    PolicyStatus,
 )
 
 BACKOFF_BASE_S: Final = 2.0
@@ -351,7 +346,7 @@ def queue_in(
         if claim.origin == ClaimOrigin.WINDOW:
             decision = clearing.decide_window(context, session, claim, verified, facts)
         else:
-            decision = _decide(context, session, claim, verified, facts, now)
+            decision = decide_fast(context, session, claim, verified, facts, now)
     except ClaimRefused as refused:
         claim.status = ClaimStatus.REFUSED
         claim.refusal_code, claim.refusal_reason = refused.code, refused.reason[:500]
@@ -365,66 +360,3 @@ def queue_in(
     claim.refusal_code, claim.refusal_reason = "", ""
     session.add(ClaimOutboxEntry(kind="record_claim", claim_id=claim.id, created_at=now))
     _store_answer(session, claim, key)
-
-
-def _policy(session: Session, claim: ClaimRow, pseudonym: bytes) -> PolicyRow:
-    query = select(PolicyRow).with_for_update()
-    if claim.policy_number:
-        query = query.where(PolicyRow.policy_number == claim.policy_number)
-    else:
-        query = query.where(
-            PolicyRow.pseudonym == pseudonym,
-            PolicyRow.product == claim.product,
-            PolicyRow.status == PolicyStatus.ACTIVE,
-        )
-    policy = session.scalars(query.order_by(PolicyRow.id)).first()
-    if policy is None:
-        raise ClaimRefused("no_policy", "no policy of this insurer covers the claim")
-    if policy.pseudonym != pseudonym:
-        raise ClaimRefused("pseudonym_mismatch", "the policy belongs to another person")
-    if claim.product and policy.product != claim.product:
-        raise ClaimRefused("product_mismatch", "the policy is for another product")
-    if policy.status != PolicyStatus.ACTIVE:
-        raise ClaimRefused("policy_not_active", f"the policy is {policy.status}")
-    return policy
-
-
-def _decide(
-    context: InsurerContext,
-    session: Session,
-    claim: ClaimRow,
-    verified: VerifiedRecord,
-    facts: ChainFacts,
-    now: datetime,
-) -> payouts.Decision:
-    leaf = verified.leaf
-    policy = _policy(session, claim, leaf.pseudonym)
-    if policy.product not in context.rules.products:
-        raise ClaimRefused("product_mismatch", f"{policy.product!r} is not in the rules")
-    if facts.permission is not PermissionStatus.PERMITTED:
-        raise ClaimRefused(
-            f"consent_{facts.permission.name.lower()}",
-            "the patient's consent does not permit a claim",
-        )
-    since, until = year_bounds(now)
-    ytd = payouts.year_to_date(session, leaf.pseudonym, policy.product, since=since, until=until)
-    try:
-        computed = payouts.compute_payout(context.rules, policy.product, verified.groups, ytd)
-    except payouts.RecordIncomplete as exc:
-        raise ClaimRefused("record_incomplete", str(exc)) from exc
-    if computed.paid_fen == 0:
-        raise ClaimRefused("nothing_payable", "the product pays nothing on this record")
-    used = used_fen(session, leaf.pseudonym, policy.product, since=since, until=until)
-    cap_left = annual_cap_fen(context.rules, policy.product) - used
-    if cap_left <= 0:
-        raise ClaimRefused("annual_cap_reached", "this year's holds and claims took the cap")
-    left = leaf.claim_ceiling_fen - facts.claimed_fen
-    if left <= 0:
-        raise ClaimRefused("ceiling_taken", "other insurers' claims took the claim ceiling")
-    return payouts.Decision(
-        product=policy.product,
-        policy_number=policy.policy_number,
-        computed_fen=computed.paid_fen,
-        amount_fen=min(computed.paid_fen, left, cap_left),
-        benefits=computed.benefits,
-    )
