@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
+from trustshare.bureau.chain_cache import SigningInsurers
 from trustshare.bureau.settings import BureauSettings
 from trustshare.chain import rpc
 from trustshare.chain.deployment import Deployment
@@ -35,6 +36,12 @@ class BureauContext:
     pseudonym_key: PseudonymKey = field(repr=False)
     rules: RuleSet
     clock: Callable[[], float] = time.time
+    signing_insurers: SigningInsurers = field(init=False, repr=False)
+    """Signers' registry records, kept 2 s (see :mod:`trustshare.bureau.chain_cache`)."""
+
+    def __post_init__(self) -> None:
+        """Start with an empty cache of signing insurers."""
+        self.signing_insurers = SigningInsurers(self.registries.participants)
 
     @property
     def address(self) -> str:
