@@ -15,6 +15,7 @@ fields recomputes its hash and its leaf, and checks the proof against the commit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -95,8 +96,28 @@ def access_log_leaf_hash(entry: AccessLogEntry) -> bytes:
 
 def log_access(context: BureauContext, attempt: AccessAttempt) -> AccessLogEntry:
     """Append ``attempt`` to the access log in its own transaction; return the stored entry."""
+    [entry] = log_accesses(context, [attempt])
+    return entry
+
+
+def log_accesses(context: BureauContext, attempts: Sequence[AccessAttempt]) -> list[AccessLogEntry]:
+    """Append ``attempts`` to the access log, in order, in ONE transaction; the stored entries.
+
+    All of them get the same ``occurred_at`` and ascending ids; none is stored if one fails.
+    """
+    if not attempts:
+        return []
+    occurred_at = datetime.fromtimestamp(int(context.clock()), UTC)
+    entries = [_entry(attempt, occurred_at) for attempt in attempts]
+    with transaction(context.sessions) as session:
+        session.add_all(entries)
+        session.flush()  # assigns the ids, in the order added
+    return entries
+
+
+def _entry(attempt: AccessAttempt, occurred_at: datetime) -> AccessLogEntry:
     entry = AccessLogEntry(
-        occurred_at=datetime.fromtimestamp(int(context.clock()), UTC),
+        occurred_at=occurred_at,
         insurer=attempt.insurer,
         pseudonym=attempt.pseudonym,
         record_type=attempt.record_type,
@@ -108,8 +129,7 @@ def log_access(context: BureauContext, attempt: AccessAttempt) -> AccessLogEntry
         reason=attempt.reason,
     )
     entry.entry_hash = entry_hash(entry)
-    with transaction(context.sessions) as session:
-        return access.add_access_entry(session, entry)
+    return entry
 
 
 def access_log_of(

@@ -1,7 +1,8 @@
-"""Releasing a committed record to an insurer, under the patient's consent at that moment.
+"""Releasing committed records to an insurer, under the patient's consent at that moment.
 
 The insurer's identity is established before this is called (a signed request by an active
-insurer). Order of checks, each refusal logged in the access log and changing nothing else:
+insurer). Order of checks for each record, each refusal logged in the access log and changing
+nothing else:
 
 1. the record exists (404 ``record_not_found``);
 2. the consent on chain, at the latest block, covers the purpose and at least one requested
@@ -13,33 +14,41 @@ Then, if the record's batch is not final yet, 409 ``not_yet_committed`` with ``R
 nothing was disclosed, so this is not logged; the insurer is entitled and simply retries.
 Otherwise the disclosure (fields, salts and group proofs) is sealed to the insurer's registered
 X25519 key and returned with the batch leaf, the batch root and the leaf's proof.
+
+One request may name up to :data:`MAX_BULK_RECORDS` records (``POST /v1/releases/bulk``): each
+gets exactly what a request for it alone would get (:func:`release_records`), and the access-log
+entries of the whole request are written in one transaction. A single release is the same code
+with one record (:func:`release_record`).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trustshare.bureau.access_log import REFUSED, RELEASED, AccessAttempt, log_access
+from trustshare.bureau.access_log import (
+    REFUSED,
+    RELEASED,
+    AccessAttempt,
+    log_access,
+    log_accesses,
+)
 from trustshare.bureau.context import BureauContext
+from trustshare.bureau.stored_records import BatchTrees, StoredRecord, load_records, rebuild
 from trustshare.chain.registries import PermissionStatus
 from trustshare.crypto.canonical_json import canonical_json
-from trustshare.crypto.commitment import CommittedRecord, commit_record
-from trustshare.crypto.leaves import ENROLLMENT_LEAF_ENCODING, SETTLEMENT_LEAF_ENCODING
-from trustshare.crypto.merkle import StandardMerkleTree, proof_reaching, standard_leaf_hash
 from trustshare.crypto.sealing import SealingPublicKey, seal
-from trustshare.crypto.vocabulary import GROUP_NAMES, Purpose, Scope
+from trustshare.crypto.vocabulary import Purpose, Scope
 from trustshare.gateway.errors import ApiError, Conflict, Forbidden, NotFound
 from trustshare.storage import access
-from trustshare.storage.models import Batch, EnrollmentRow, SettlementRow
+from trustshare.storage.models import Batch, EnrollmentRow
 
 RECORD_TYPES = ("settlement", "enrollment")
 RETRY_AFTER_SECONDS = 5
-SALT_BYTES = 32
+MAX_BULK_RECORDS = 200
 
 
 class ConsentMissing(Forbidden):
@@ -68,87 +77,86 @@ class NotYetCommitted(Conflict):
         self.retry_after = RETRY_AFTER_SECONDS
 
 
-class ReleaseIntegrityError(RuntimeError):
-    """Stored fields, salts or tree disagree with the stored commitment (corrupt storage)."""
-
-
 @dataclass(frozen=True)
 class ReleaseRequest:
-    """An insurer's request for one record."""
+    """An insurer's request for records of one type, for one purpose and set of groups."""
 
     insurer: str
     record_type: str
-    record_id: bytes
+    record_ids: tuple[bytes, ...]
     purpose: Purpose
     scopes: Scope
 
+    def __post_init__(self) -> None:
+        """Refuse what the API's validation already keeps out (a programming error here)."""
+        if self.record_type not in RECORD_TYPES:
+            raise ValueError(f"record_type {self.record_type!r} is not one of {RECORD_TYPES}")
+        if len(self.record_ids) > MAX_BULK_RECORDS:
+            raise ValueError(f"{len(self.record_ids)} records, above {MAX_BULK_RECORDS}")
+        if len(set(self.record_ids)) != len(self.record_ids):
+            raise ValueError("a record id is asked for twice")
+
+
+Outcome = dict[str, Any] | ApiError
+"""What one record of a request gets: the release body, or the refusal (not raised)."""
+
 
 @dataclass(frozen=True)
-class _Record:
-    pseudonym: bytes
-    fields: dict[str, dict[str, Any]]
-    salts: bytes
-    commitment: bytes
-    batch_id: int | None
-    leaf_index: int | None
-    leaf: dict[str, Any]
-    leaf_values: tuple[Any, ...]
-    leaf_encoding: tuple[str, ...]
+class _Verdict:
+    """The checks' answer for one record: ``refusal``, or ``groups`` of ``batch`` released."""
+
+    record_id: bytes
+    record: StoredRecord | None
+    refusal: ApiError | None = None
+    groups: tuple[str, ...] = ()
+    batch: Batch | None = None
 
 
 def release_record(
     context: BureauContext, session: Session, request: ReleaseRequest
 ) -> dict[str, Any]:
-    """Disclose what the consent allows of one record, sealed to the insurer; log it."""
-    record = _load(session, request.record_type, request.record_id)
-    batch = session.get(Batch, record.batch_id) if record and record.batch_id is not None else None
+    """Disclose what the consent allows of the request's one record; raise its refusal."""
+    [outcome] = release_records(context, session, request)
+    if isinstance(outcome, ApiError):
+        raise outcome
+    return outcome
+
+
+def release_records(
+    context: BureauContext, session: Session, request: ReleaseRequest
+) -> list[Outcome]:
+    """Each requested record's release or refusal, in request order; all logged together.
+
+    One query loads the records and one their batches; one JSON-RPC batch reads the consents
+    and one the permissions (one ask per pseudonym); each batch's tree is parsed once; every
+    access-log entry of the request is written in one transaction.
+    """
+    records = load_records(session, request.record_type, request.record_ids)
+    batch_ids = {record.batch_id for record in records.values() if record.batch_id is not None}
+    batches = access.batches_by_id(session, batch_ids)
     # Hand the connection back before the chain is read and the access log is written (in a
     # transaction of its own): one request never holds two connections of the pool at once.
     session.commit()
-    if record is None:
-        _refuse(context, request, None, NotFound("record_not_found", "no such record"))
-    covered, status = _permission(
-        context, record.pseudonym, request.insurer, request.purpose, request.scopes
+    pseudonyms = [record.pseudonym for record in records.values()]
+    permissions = _permissions(
+        context, request.insurer, pseudonyms, request.purpose, request.scopes
     )
-    if status is not PermissionStatus.PERMITTED:
-        _refuse(context, request, record.pseudonym, ConsentMissing(status))
-    covered_groups = covered.keys()
-    released = [name for name in covered_groups if name in record.fields]
-    if not released:
-        error = NotFound("groups_not_in_record", "the record holds none of the consented groups")
-        _refuse(context, request, record.pseudonym, error)
-    if batch is None or batch.status != "final" or record.leaf_index is None:
-        raise NotYetCommitted()
-    disclosure = _rebuild(record).disclose(released)
-    batch_proof = _batch_proof(batch, record)
-    participant = context.registries.participants.participant(request.insurer)
-    sealed = seal(
-        canonical_json(disclosure.to_json_dict()),
-        SealingPublicKey(participant.encryption_key),
-        request.record_id,
-        request.insurer,
-    )
-    released_scopes = Scope.from_names(released)
-    requested_groups = request.scopes.keys()
-    entry = log_access(
-        context, _attempt(request, record.pseudonym, int(released_scopes), RELEASED, "")
-    )
-    return {
-        "record_type": request.record_type,
-        "record_id": "0x" + request.record_id.hex(),
-        "purpose": request.purpose.keys()[0],
-        "groups_released": released,
-        "groups_withheld": [name for name in requested_groups if name not in released],
-        "sealed_disclosure": sealed.to_json_dict(),
-        "leaf": record.leaf,
-        "batch": {
-            "root": "0x" + batch.root.hex(),
-            "proof": ["0x" + node.hex() for node in batch_proof],
-            "tx_hash": batch.tx_hash,
-            "block_number": batch.block_number,
-        },
-        "access_log_id": entry.id,
-    }
+    verdicts = [
+        _verdict(record_id, records.get(record_id), batches, permissions)
+        for record_id in request.record_ids
+    ]
+    bodies = _release_bodies(context, request, verdicts)
+    attempts = [_attempt_of(request, verdict) for verdict in verdicts]
+    entries = iter(log_accesses(context, [a for a in attempts if a is not None]))
+    outcomes: list[Outcome] = []
+    for verdict, attempt, body in zip(verdicts, attempts, bodies, strict=True):
+        entry = next(entries) if attempt is not None else None
+        if verdict.refusal is not None:
+            outcomes.append(verdict.refusal)
+        else:
+            assert body is not None and entry is not None  # released ⇒ sealed and logged
+            outcomes.append({**body, "access_log_id": entry.id})
+    return outcomes
 
 
 def latest_enrollment_id(session: Session, pseudonym: bytes) -> bytes | None:
@@ -178,48 +186,143 @@ def release_latest_enrollment(
     """
     record_id = latest_enrollment_id(session, pseudonym)
     session.commit()  # no connection held while the chain is read and the log written
+    request = ReleaseRequest(
+        insurer, "enrollment", () if record_id is None else (record_id,), purpose, scopes
+    )
     if record_id is not None:
-        request = ReleaseRequest(insurer, "enrollment", record_id, purpose, scopes)
         return release_record(context, session, request)
-    _, status = _permission(context, pseudonym, insurer, purpose, scopes)
+    [(_, status)] = _permissions(context, insurer, [pseudonym], purpose, scopes).values()
     error: ApiError = ConsentMissing(status)
-    reason = status.name
     if status is PermissionStatus.PERMITTED:
         error = NotFound("record_not_found", "no enrollment record of this pseudonym")
-        reason = error.code
-    attempt = AccessAttempt(
-        insurer=insurer,
-        record_type="enrollment",
-        record_id=None,
-        pseudonym=pseudonym,
-        purpose=int(purpose),
-        scopes_requested=int(scopes),
-        scopes_released=0,
-        outcome=REFUSED,
-        reason=reason,
-    )
-    log_access(context, attempt)
+    log_access(context, _attempt(request, None, pseudonym, 0, REFUSED, _reason(error)))
     raise error
 
 
-def _permission(
-    context: BureauContext, pseudonym: bytes, insurer: str, purpose: Purpose, scopes: Scope
-) -> tuple[Scope, PermissionStatus]:
-    """The requested groups the pair's consent covers, and what the chain says about them."""
+def _permissions(
+    context: BureauContext,
+    insurer: str,
+    pseudonyms: list[bytes],
+    purpose: Purpose,
+    scopes: Scope,
+) -> dict[bytes, tuple[Scope, PermissionStatus]]:
+    """Per pseudonym: the requested groups its consent covers, and what the chain says of them.
+
+    Read at the latest block, one JSON-RPC batch for the consents and one for the permissions.
+    """
+    distinct = list(dict.fromkeys(pseudonyms))
     consents = context.registries.consents
-    consent = consents.consent_of(pseudonym, insurer)
-    covered = Scope(scopes & consent.scopes) if consent.exists else Scope(0)
-    status = consents.permission_of(pseudonym, insurer, int(covered or scopes), int(purpose))
-    return covered, status
+    states = consents.consents_of([(pseudonym, insurer) for pseudonym in distinct])
+    covered = [Scope(scopes & state.scopes) if state.exists else Scope(0) for state in states]
+    statuses = consents.permissions_of(
+        [
+            (pseudonym, insurer, int(groups or scopes), int(purpose))
+            for pseudonym, groups in zip(distinct, covered, strict=True)
+        ]
+    )
+    return {
+        pseudonym: (groups, status)
+        for pseudonym, groups, status in zip(distinct, covered, statuses, strict=True)
+    }
+
+
+def _verdict(
+    record_id: bytes,
+    record: StoredRecord | None,
+    batches: dict[int, Batch],
+    permissions: dict[bytes, tuple[Scope, PermissionStatus]],
+) -> _Verdict:
+    """The checks of the module docstring, in order, for one record."""
+    if record is None:
+        return _Verdict(record_id, None, NotFound("record_not_found", "no such record"))
+    covered, status = permissions[record.pseudonym]
+    if status is not PermissionStatus.PERMITTED:
+        return _Verdict(record_id, record, ConsentMissing(status))
+    covered_groups = covered.keys()
+    groups = tuple(name for name in covered_groups if name in record.fields)
+    if not groups:
+        error = NotFound("groups_not_in_record", "the record holds none of the consented groups")
+        return _Verdict(record_id, record, error)
+    batch = batches.get(record.batch_id) if record.batch_id is not None else None
+    if batch is None or batch.status != "final" or record.leaf_index is None:
+        return _Verdict(record_id, record, NotYetCommitted())
+    return _Verdict(record_id, record, None, groups, batch)
+
+
+def _release_bodies(
+    context: BureauContext, request: ReleaseRequest, verdicts: list[_Verdict]
+) -> list[dict[str, Any] | None]:
+    """The answer of each released record but its access-log id (None for a refusal).
+
+    The insurer's key is read once (through the node's 2 s cache) and each batch's tree is
+    parsed once, however many records share them.
+    """
+    if all(verdict.refusal is not None for verdict in verdicts):
+        return [None] * len(verdicts)
+    participant = context.signing_insurers.participant(request.insurer)
+    key = SealingPublicKey(participant.encryption_key)
+    trees = BatchTrees()
+    requested_groups = request.scopes.keys()
+    bodies: list[dict[str, Any] | None] = []
+    for verdict in verdicts:
+        record, batch = verdict.record, verdict.batch
+        if verdict.refusal is not None or record is None or batch is None:
+            bodies.append(None)
+            continue
+        disclosure = rebuild(record).disclose(list(verdict.groups))
+        sealed = seal(
+            canonical_json(disclosure.to_json_dict()), key, verdict.record_id, request.insurer
+        )
+        proof = trees.proof(batch, record)
+        bodies.append(
+            {
+                "record_type": request.record_type,
+                "record_id": "0x" + verdict.record_id.hex(),
+                "purpose": request.purpose.keys()[0],
+                "groups_released": list(verdict.groups),
+                "groups_withheld": [g for g in requested_groups if g not in verdict.groups],
+                "sealed_disclosure": sealed.to_json_dict(),
+                "leaf": record.leaf,
+                "batch": {
+                    "root": "0x" + batch.root.hex(),
+                    "proof": ["0x" + node.hex() for node in proof],
+                    "tx_hash": batch.tx_hash,
+                    "block_number": batch.block_number,
+                },
+            }
+        )
+    return bodies
+
+
+def _reason(error: ApiError) -> str:
+    """The access log's ``reason`` of a refusal: the PermissionStatus name, else the code."""
+    return error.permission.name if isinstance(error, ConsentMissing) else error.code
+
+
+def _attempt_of(request: ReleaseRequest, verdict: _Verdict) -> AccessAttempt | None:
+    """What the access log records of one verdict (nothing for "not yet committed")."""
+    if isinstance(verdict.refusal, NotYetCommitted):
+        return None
+    pseudonym = verdict.record.pseudonym if verdict.record is not None else None
+    if verdict.refusal is not None:
+        reason = _reason(verdict.refusal)
+        return _attempt(request, verdict.record_id, pseudonym, 0, REFUSED, reason)
+    released = int(Scope.from_names(list(verdict.groups)))
+    return _attempt(request, verdict.record_id, pseudonym, released, RELEASED, "")
 
 
 def _attempt(
-    request: ReleaseRequest, pseudonym: bytes | None, released: int, outcome: str, reason: str
+    request: ReleaseRequest,
+    record_id: bytes | None,
+    pseudonym: bytes | None,
+    released: int,
+    outcome: str,
+    reason: str,
 ) -> AccessAttempt:
     return AccessAttempt(
         insurer=request.insurer,
         record_type=request.record_type,
-        record_id=request.record_id,
+        record_id=record_id,
         pseudonym=pseudonym,
         purpose=int(request.purpose),
         scopes_requested=int(request.scopes),
@@ -227,81 +330,3 @@ def _attempt(
         outcome=outcome,
         reason=reason,
     )
-
-
-def _refuse(
-    context: BureauContext, request: ReleaseRequest, pseudonym: bytes | None, error: ApiError
-) -> NoReturn:
-    reason = error.permission.name if isinstance(error, ConsentMissing) else error.code
-    log_access(context, _attempt(request, pseudonym, 0, REFUSED, reason))
-    raise error
-
-
-def _load(session: Session, record_type: str, record_id: bytes) -> _Record | None:
-    row: SettlementRow | EnrollmentRow | None
-    if record_type == "settlement":
-        row = access.settlement_by_id(session, record_id)
-        if row is None:
-            return None
-        values: tuple[Any, ...] = (
-            row.settlement_id,
-            row.pseudonym,
-            row.record_commitment,
-            row.claim_ceiling_fen,
-        )
-        leaf = {
-            "settlement_id": "0x" + row.settlement_id.hex(),
-            "pseudonym": "0x" + row.pseudonym.hex(),
-            "record_commitment": "0x" + row.record_commitment.hex(),
-            "claim_ceiling_fen": row.claim_ceiling_fen,
-        }
-        encoding = SETTLEMENT_LEAF_ENCODING
-    else:
-        row = access.enrollment_by_id(session, record_id)
-        if row is None:
-            return None
-        values = (row.enrollment_id, row.pseudonym, row.record_commitment)
-        leaf = {
-            "enrollment_id": "0x" + row.enrollment_id.hex(),
-            "pseudonym": "0x" + row.pseudonym.hex(),
-            "record_commitment": "0x" + row.record_commitment.hex(),
-        }
-        encoding = ENROLLMENT_LEAF_ENCODING
-    return _Record(
-        pseudonym=row.pseudonym,
-        fields=json.loads(row.record_json),
-        salts=row.salts,
-        commitment=row.record_commitment,
-        batch_id=row.batch_id,
-        leaf_index=row.leaf_index,
-        leaf=leaf,
-        leaf_values=values,
-        leaf_encoding=encoding,
-    )
-
-
-def stored_salts(fields: dict[str, Any], salts: bytes) -> dict[str, bytes]:
-    """Split the stored salt blob: 32 bytes per group present, in ``GROUP_NAMES`` order."""
-    names = [name for name in GROUP_NAMES if name in fields]
-    if len(salts) != SALT_BYTES * len(names):
-        raise ReleaseIntegrityError(f"{len(salts)} salt bytes for groups {names}")
-    return {name: salts[i * SALT_BYTES : (i + 1) * SALT_BYTES] for i, name in enumerate(names)}
-
-
-def _rebuild(record: _Record) -> CommittedRecord:
-    rebuilt = commit_record(record.fields, salts=stored_salts(record.fields, record.salts))
-    if rebuilt.commitment != record.commitment:
-        raise ReleaseIntegrityError("stored fields and salts do not give the stored commitment")
-    return rebuilt
-
-
-def _batch_proof(batch: Batch, record: _Record) -> list[bytes]:
-    assert record.leaf_index is not None
-    tree = StandardMerkleTree.from_bytes(
-        batch.tree, leaf_encoding=record.leaf_encoding, check_nodes=False
-    )
-    if tree.leaf_hash(record.leaf_index) != standard_leaf_hash(
-        record.leaf_encoding, record.leaf_values
-    ):
-        raise ReleaseIntegrityError(f"the record is not leaf {record.leaf_index} of its batch")
-    return proof_reaching(tree, record.leaf_index, batch.root)
