@@ -42,9 +42,9 @@ from trustshare.chain.registries import Registries
 from trustshare.chain.registries.claims import ClaimRequest
 from trustshare.chain.sender import TransactionSender, TxOutcome
 from trustshare.crypto.leaves import SettlementLeaf
-from trustshare.insurer import claims, clearing, payouts
+from trustshare.insurer import clearing, payouts
+from trustshare.insurer.claims_bulk import FetchMany, fetch_releases, retry_due
 from trustshare.insurer.claims_corrections import REVERSE, queue_reversals
-from trustshare.insurer.claims_verify import Fetch, fetch_release
 from trustshare.insurer.context import InsurerContext
 from trustshare.insurer.reconcile import event_tx
 from trustshare.storage.database import transaction
@@ -147,20 +147,20 @@ class ClaimSender:
         self,
         context: InsurerContext,
         *,
-        fetch: Fetch = fetch_release,
+        fetch_many: FetchMany = fetch_releases,
         batch_size: int = 64,
         interval: float | None = None,
         receipt_timeout: float = 60.0,
         receipt_poll: float | None = None,
     ) -> None:
-        """Send for ``context``; ``fetch`` asks bureaus for records (tests may redirect it).
+        """Send for ``context``; ``fetch_many`` asks a bureau for records (tests may redirect it).
 
         ``interval`` (default: the node's ``claim_sender_poll_ms``) is how long the thread
         sleeps between rounds when nothing wakes it (:meth:`wake`); ``receipt_poll`` (default:
         ``claim_receipt_poll_ms``) how often a sent transaction's receipt is asked for.
         """
         self.context = context
-        self.fetch = fetch
+        self.fetch_many = fetch_many
         self.batch_size = batch_size
         if interval is None:
             interval = context.settings.claim_sender_poll_ms / 1000
@@ -183,7 +183,7 @@ class ClaimSender:
         """One round: retry due claims, settle ``sent`` entries, send ``pending`` ones."""
         report = SendReport()
         try:
-            report.retried = claims.retry_due(self.context, fetch=self.fetch)
+            report.retried = retry_due(self.context, fetch_many=self.fetch_many)
             self._settle_sent(report)
             reversals, self._superseded_from = queue_reversals(
                 self.context, from_block=self._superseded_from

@@ -211,23 +211,6 @@ def process(
             _refuse(context, claim_pk, refused, key)
 
 
-def retry_due(context: InsurerContext, *, fetch: Fetch = fetch_release, limit: int = 100) -> int:
-    """Process the waiting claims whose next attempt is due; how many were tried."""
-    now = datetime.fromtimestamp(context.clock(), UTC)
-    with context.sessions() as session:
-        due = list(
-            session.scalars(
-                select(ClaimRow.id)
-                .where(ClaimRow.status.in_(WAITING), ClaimRow.next_attempt_at <= now)
-                .order_by(ClaimRow.next_attempt_at)
-                .limit(limit)
-            )
-        )
-    for claim_pk in due:
-        process(context, claim_pk, fetch=fetch)
-    return len(due)
-
-
 def _locked_waiting(session: Session, claim_pk: int) -> ClaimRow | None:
     claim = session.scalar(select(ClaimRow).where(ClaimRow.id == claim_pk).with_for_update())
     return claim if claim is not None and claim.status in WAITING else None

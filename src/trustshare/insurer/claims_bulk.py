@@ -144,6 +144,25 @@ def process_many(
                 claims.refuse_in(session, context, pk, outcome)
 
 
+def retry_due(
+    context: InsurerContext, *, fetch_many: FetchMany = fetch_releases, limit: int = MAX_BULK
+) -> int:
+    """Process the waiting claims whose next attempt is due, together; how many were tried."""
+    now = datetime.fromtimestamp(context.clock(), UTC)
+    with context.sessions() as session:
+        due = list(
+            session.scalars(
+                select(ClaimRow.id)
+                .where(ClaimRow.status.in_(claims.WAITING), ClaimRow.next_attempt_at <= now)
+                .order_by(ClaimRow.next_attempt_at)
+                .limit(limit)
+            )
+        )
+    if due:
+        process_many(context, due, fetch_many=fetch_many)
+    return len(due)
+
+
 def _checked(context: InsurerContext, settlement_id: bytes, released: Released | None) -> Any:
     if released is None:
         raise ClaimRefused("malformed_release", "the bureau did not answer for this record")
