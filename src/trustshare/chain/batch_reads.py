@@ -22,6 +22,7 @@ from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.types import RPCEndpoint
 
+from trustshare.chain.calldata import encode_call
 from trustshare.chain.contract_errors import ERRORS_BY_SELECTOR
 from trustshare.chain.errors import ChainError, decode_revert
 
@@ -57,7 +58,7 @@ def _read_chunk(w3: Web3, functions: Sequence[ContractFunction]) -> list[Any]:
 def _call_object(function: ContractFunction) -> dict[str, str]:
     if function.address is None:
         raise ChainError(f"{function.fn_name} is not bound to a deployed contract")
-    return {"to": str(function.address), "data": str(function._encode_transaction_data())}
+    return {"to": str(function.address), "data": encode_call(function)}
 
 
 def _decoded(function: ContractFunction, answer: Any) -> Any:

@@ -25,6 +25,7 @@ from web3.exceptions import (
 )
 from web3.types import TxParams, TxReceipt, Wei
 
+from trustshare.chain.calldata import encode_call
 from trustshare.chain.contract_errors import ERRORS_BY_SELECTOR
 from trustshare.chain.errors import ContractRevert, TransactionError, UnknownRevert, decode_revert
 from trustshare.chain.journal import JournalEntry, MemoryJournal, SendJournal
@@ -105,7 +106,7 @@ class TransactionSender:
     def transact(self, function: ContractFunction, *, label: str = "") -> TxOutcome:
         """Send a contract call and wait for it to be mined; raise its typed error if refused."""
         tx: TxParams = {"from": self.account.address, "to": function.address, "value": Wei(0)}
-        tx["data"] = function._encode_transaction_data()
+        tx["data"] = HexStr(encode_call(function))
         return self.send(tx, label=label or function.fn_name)
 
     def deploy(self, abi: list[dict[str, Any]], bytecode: str, *args: Any) -> TxOutcome:
