@@ -128,6 +128,19 @@ def _entries(session: Session, ids: list[int]) -> list[ClaimOutboxEntry]:
     return list(session.scalars(query.order_by(ClaimOutboxEntry.id)))
 
 
+def _claim_request(claim: ClaimRow) -> ClaimRequest:
+    if claim.pseudonym is None or claim.batch_root is None:
+        raise ValueError(f"claim {claim.claim_id} is not verified")
+    leaf = SettlementLeaf(
+        claim.settlement_id,
+        claim.pseudonym,
+        claim.record_commitment or b"",
+        claim.claim_ceiling_fen or 0,
+    )
+    proof = [bytes.fromhex(node[2:]) for node in json.loads(claim.proof_json)]
+    return ClaimRequest(claim.batch_root, leaf, proof, claim.amount_fen)
+
+
 @dataclass
 class SendReport:
     """What one round did (claim ids of this node) and why it stopped early, if it did."""
@@ -350,7 +363,7 @@ class ClaimSender:
                     self._send_one(entry_id, report)
 
     def _send_batch(self, ids: list[int], report: SendReport) -> None:
-        requests = [self._request(entry_id) for entry_id in ids]
+        requests = self._requests(ids)
         try:
             with self.journal.sending(ids):
                 outcome = self.registries.claims.record_claims(requests)
@@ -366,7 +379,8 @@ class ClaimSender:
         try:
             with self.journal.sending([entry_id]):
                 if kind == RECORD:
-                    outcome = self.registries.claims.record_claim(self._request(entry_id))
+                    (request,) = self._requests([entry_id])
+                    outcome = self.registries.claims.record_claim(request)
                 else:
                     outcome = self.registries.claims.reverse_claim(
                         settlement_id, self.context.address
@@ -379,20 +393,16 @@ class ClaimSender:
             return
         self._record_done([entry_id], outcome.tx_hash, outcome.block_number, report)
 
-    def _request(self, entry_id: int) -> ClaimRequest:
+    def _requests(self, ids: list[int]) -> list[ClaimRequest]:
+        """The on-chain claim of each outbox entry, in the order of ``ids`` (one query)."""
         with self.context.sessions() as session:
-            entry = session.get_one(ClaimOutboxEntry, entry_id)
-            claim = session.get_one(ClaimRow, entry.claim_id)
-            if claim.pseudonym is None or claim.batch_root is None:
-                raise ValueError(f"claim {claim.claim_id} is not verified")
-            leaf = SettlementLeaf(
-                claim.settlement_id,
-                claim.pseudonym,
-                claim.record_commitment or b"",
-                claim.claim_ceiling_fen or 0,
-            )
-            proof = [bytes.fromhex(node[2:]) for node in json.loads(claim.proof_json)]
-            return ClaimRequest(claim.batch_root, leaf, proof, claim.amount_fen)
+            rows = session.execute(
+                select(ClaimOutboxEntry.id, ClaimRow)
+                .join(ClaimRow, ClaimRow.id == ClaimOutboxEntry.claim_id)
+                .where(ClaimOutboxEntry.id.in_(ids))
+            ).all()
+            claims_of = {entry_id: claim for entry_id, claim in rows}
+            return [_claim_request(claims_of[entry_id]) for entry_id in ids]
 
     # -- recording outcomes -----------------------------------------------------------------
 
@@ -400,18 +410,24 @@ class ClaimSender:
         self, ids: list[int], tx_hash: str, block_number: int | None, report: SendReport
     ) -> None:
         with transaction(self.context.sessions) as session:
-            for entry in _entries(session, ids):
-                if entry.status == "done":
-                    continue
+            entries = [entry for entry in _entries(session, ids) if entry.status != "done"]
+            claims_of = {
+                claim.id: claim
+                for claim in session.scalars(
+                    select(ClaimRow)
+                    .where(ClaimRow.id.in_([entry.claim_id for entry in entries]))
+                    .with_for_update()
+                )
+            }
+            paid = payouts.paid_claims(session, list(claims_of))
+            for entry in entries:
                 entry.status, entry.error = "done", None
                 entry.tx_hash, entry.block_number = tx_hash or entry.tx_hash, block_number
-                claim = session.scalar(
-                    select(ClaimRow).where(ClaimRow.id == entry.claim_id).with_for_update()
-                )
-                assert claim is not None
+                claim = claims_of[entry.claim_id]
                 if entry.kind == RECORD and claim.status == ClaimStatus.QUEUED:
                     claim.status, claim.tx_hash = ClaimStatus.RECORDED, tx_hash
-                    payouts.pay(session, claim, tx_hash)
+                    if claim.id not in paid:
+                        payouts.add_payout(session, claim, tx_hash)
                     clearing.settle_hold(session, claim, recorded=True)
                     report.recorded.append(claim.claim_id)
                 elif entry.kind == REVERSE and claim.status == ClaimStatus.RECORDED:

@@ -224,27 +224,38 @@ def _store_answer(session: Session, claim: ClaimRow, key: str | None) -> None:
 
 def _wait(context: InsurerContext, claim_pk: int, wait: RetryLater, key: str | None) -> None:
     with transaction(context.sessions) as session:
-        wait_in(session, context, claim_pk, wait, key=key)
+        claim = _locked_waiting(session, claim_pk)
+        if claim is not None:
+            wait_in(session, context, claim, wait, key=key)
 
 
 def _refuse(context: InsurerContext, claim_pk: int, refused: ClaimRefused, key: str | None) -> None:
     with transaction(context.sessions) as session:
-        refuse_in(session, context, claim_pk, refused, key=key)
+        claim = _locked_waiting(session, claim_pk)
+        if claim is not None:
+            refuse_in(session, context, claim, refused, key=key)
+
+
+def lock_waiting(session: Session, claim_pks: Sequence[int]) -> dict[int, ClaimRow]:
+    """Lock the claims of ``claim_pks`` that still wait (one query); by row id."""
+    query = (
+        select(ClaimRow)
+        .where(ClaimRow.id.in_(claim_pks), ClaimRow.status.in_(WAITING))
+        .with_for_update()
+    )
+    return {claim.id: claim for claim in session.scalars(query)}
 
 
 def wait_in(
     session: Session,
     context: InsurerContext,
-    claim_pk: int,
+    claim: ClaimRow,
     wait: RetryLater,
     *,
     key: str | None = None,
 ) -> None:
-    """In the caller's transaction: leave a waiting claim ``pending`` with back-off."""
+    """In the caller's transaction: leave a waiting, locked claim ``pending`` with back-off."""
     now = datetime.fromtimestamp(context.clock(), UTC)
-    claim = _locked_waiting(session, claim_pk)
-    if claim is None:
-        return
     delay = min(BACKOFF_BASE_S * 2**claim.attempts, BACKOFF_MAX_S)
     claim.status = ClaimStatus.PENDING
     claim.refusal_code, claim.refusal_reason = wait.code, wait.reason[:500]
@@ -257,16 +268,13 @@ def wait_in(
 def refuse_in(
     session: Session,
     context: InsurerContext,
-    claim_pk: int,
+    claim: ClaimRow,
     refused: ClaimRefused,
     *,
     key: str | None = None,
 ) -> None:
-    """In the caller's transaction: refuse a waiting claim with ``refused``'s code."""
+    """In the caller's transaction: refuse a waiting, locked claim with ``refused``'s code."""
     now = datetime.fromtimestamp(context.clock(), UTC)
-    claim = _locked_waiting(session, claim_pk)
-    if claim is None:
-        return
     claim.status = ClaimStatus.REFUSED
     claim.refusal_code, claim.refusal_reason = refused.code, refused.reason[:500]
     claim.attempts += 1
@@ -297,26 +305,25 @@ def _queue(
     key: str | None,
 ) -> None:
     with transaction(context.sessions) as session:
-        queue_in(session, context, claim_pk, verified, facts, key=key)
+        claim = _locked_waiting(session, claim_pk)
+        if claim is not None:
+            queue_in(session, context, claim, verified, facts, key=key)
 
 
 def queue_in(
     session: Session,
     context: InsurerContext,
-    claim_pk: int,
+    claim: ClaimRow,
     verified: VerifiedRecord,
     facts: ChainFacts,
     *,
     key: str | None = None,
 ) -> None:
-    """In the caller's transaction: decide a verified waiting claim; queue it or refuse it.
+    """In the caller's transaction: decide a verified, waiting, locked claim; queue or refuse it.
 
     ``facts`` must have been read from the chain before the transaction began.
     """
     now = datetime.fromtimestamp(context.clock(), UTC)
-    claim = _locked_waiting(session, claim_pk)
-    if claim is None:
-        return
     leaf = verified.leaf
     claim.pseudonym = leaf.pseudonym
     claim.claim_ceiling_fen = leaf.claim_ceiling_fen

@@ -134,14 +134,18 @@ def process_many(
                 outcomes[pk] = refusal
     facts = _chain_facts(context, verified, outcomes)
     with transaction(context.sessions) as session:
+        locked = claims.lock_waiting(session, [pk for pk, _ in fast])
         for pk, _ in fast:
+            claim = locked.get(pk)
             outcome = outcomes.get(pk)
+            if claim is None:  # decided meanwhile by another request or round
+                continue
             if outcome is None:
-                claims.queue_in(session, context, pk, verified[pk], facts[pk])
+                claims.queue_in(session, context, claim, verified[pk], facts[pk])
             elif isinstance(outcome, RetryLater):
-                claims.wait_in(session, context, pk, outcome)
+                claims.wait_in(session, context, claim, outcome)
             else:
-                claims.refuse_in(session, context, pk, outcome)
+                claims.refuse_in(session, context, claim, outcome)
 
 
 def retry_due(

@@ -156,14 +156,36 @@ def year_to_date(
     return Accumulators(products={product: benefits} if benefits else {})
 
 
-def pay(session: Session, claim: ClaimRow, tx_hash: str) -> PayoutRow | None:
-    """Add the claim's payout to the ledger (in the caller's transaction); None if it has one.
+def paid_claims(session: Session, claim_ids: list[int]) -> set[int]:
+    """Which of ``claim_ids`` have their payout (or window) row already."""
+    return set(
+        session.scalars(
+            select(PayoutRow.claim_id).where(
+                PayoutRow.claim_id.in_(claim_ids),
+                PayoutRow.kind.in_((PayoutKind.PAYOUT, PayoutKind.WINDOW)),
+            )
+        )
+    )
+
+
+def add_payout(session: Session, claim: ClaimRow, tx_hash: str) -> PayoutRow:
+    """Add the claim's payout row in the caller's transaction (once :func:`paid_claims` saw none).
+
+    The database refuses a second one (unique ``(claim_id, kind)``).
 
     A window claim's row is of kind ``window`` (settled with the bureau), a fast claim's of
     kind ``payout`` (paid to the patient).
     """
     kind = PayoutKind.WINDOW if claim.origin == ClaimOrigin.WINDOW else PayoutKind.PAYOUT
-    return _ledger_row(session, claim, kind, claim.amount_fen, tx_hash)
+    row = PayoutRow(
+        claim_id=claim.id,
+        kind=kind,
+        settlement_id=claim.settlement_id,
+        amount_fen=claim.amount_fen,
+        tx_hash=tx_hash,
+    )
+    session.add(row)
+    return row
 
 
 def reverse(session: Session, claim: ClaimRow, tx_hash: str) -> PayoutRow | None:
