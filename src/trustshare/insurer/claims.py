@@ -45,6 +45,7 @@ from trustshare.insurer.claims_verify import (
 from trustshare.insurer.context import InsurerContext
 from trustshare.storage.database import transaction
 from trustshare.storage.insurer_models import (
+    AuthorisationRow,
     ClaimOrigin,
     ClaimOutboxEntry,
     ClaimRow,
@@ -129,7 +130,9 @@ def submit(
         raise
 
 
-def _new_claim(session: Session, ask: ClaimAsk, now: datetime) -> ClaimRow:
+def _new_claim(
+    session: Session, ask: ClaimAsk, now: datetime, hold: AuthorisationRow | None
+) -> ClaimRow:
     claim = ClaimRow(
         claim_id="cl_" + secrets.token_hex(16),
         settlement_id=ask.settlement_id,
@@ -141,7 +144,7 @@ def _new_claim(session: Session, ask: ClaimAsk, now: datetime) -> ClaimRow:
         created_at=now,
         updated_at=now,
     )
-    clearing.window_origin(session, claim)  # a held settlement: clear the window payment
+    clearing.clear_hold(claim, hold)  # a held settlement: clear the window payment
     session.add(claim)
     return claim
 
@@ -156,10 +159,12 @@ def open_claims(
             bytes(row.settlement_id): row.id
             for row in session.scalars(select(ClaimRow).where(ClaimRow.settlement_id.in_(ids)))
         }
+        holds = clearing.held_authorisations(session, ids)
         created: dict[bytes, ClaimRow] = {}
         for ask in asks:
             if ask.settlement_id not in known and ask.settlement_id not in created:
-                created[ask.settlement_id] = _new_claim(session, ask, now)
+                hold = holds.get(ask.settlement_id)
+                created[ask.settlement_id] = _new_claim(session, ask, now, hold)
         try:
             session.commit()
         except IntegrityError:  # another request opened one of them meanwhile
@@ -176,7 +181,8 @@ def open_claim(context: InsurerContext, ask: ClaimAsk, *, now: datetime) -> tupl
         known = claim_by_settlement(session, ask.settlement_id)
         if known is not None:
             return known.id, False
-        claim = _new_claim(session, ask, now)
+        hold = clearing.held_authorisation(session, ask.settlement_id)
+        claim = _new_claim(session, ask, now, hold)
         try:
             session.commit()
         except IntegrityError:  # the same settlement claimed concurrently: that claim wins

@@ -10,7 +10,7 @@ and the payouts ledger shows a ``window`` row (settled with the bureau, not paid
 - :func:`open_window_claims` opens one for every hold still held (the claim worker then fetches
   the record under the patient's DIRECT_SETTLEMENT consent and verifies it like any claim);
   a ``POST /v1/claims`` on a held settlement opens the same window claim
-  (:func:`window_origin`).
+  (:func:`clear_hold`).
 - A record the bureau does not have yet (not confirmed) or whose batch is not final leaves the
   claim pending; when the hold expires unconfirmed, :func:`release_expired` releases the hold
   and refuses its waiting claim (``hold_expired``).
@@ -21,7 +21,7 @@ and the payouts ledger shows a ``window`` row (settled with the bureau, not paid
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -65,9 +65,21 @@ def held_authorisation(session: Session, settlement_id: bytes) -> AuthorisationR
     )
 
 
-def window_origin(session: Session, claim: ClaimRow) -> None:
-    """Make a new ``claim`` the window claim of its settlement's hold, if one is held."""
-    hold = held_authorisation(session, claim.settlement_id)
+def held_authorisations(
+    session: Session, settlement_ids: Sequence[bytes]
+) -> dict[bytes, AuthorisationRow]:
+    """:func:`held_authorisation` of each settlement that has one (one query)."""
+    holds = session.scalars(
+        select(AuthorisationRow).where(
+            AuthorisationRow.settlement_id.in_(settlement_ids),
+            AuthorisationRow.status == HoldStatus.HELD,
+        )
+    )
+    return {bytes(hold.settlement_id): hold for hold in holds}
+
+
+def clear_hold(claim: ClaimRow, hold: AuthorisationRow | None) -> None:
+    """Make a new ``claim`` the window claim of ``hold`` (its settlement's held hold), if any."""
     if hold is not None:
         claim.origin, claim.authorisation_id = ClaimOrigin.WINDOW, hold.authorisation_id
         claim.product, claim.policy_number = hold.product, hold.policy_number
