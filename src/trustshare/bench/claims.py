@@ -41,6 +41,7 @@ from trustshare.bench.claims_network import (
     ClaimsNetwork,
     claims_network,
     paid_at,
+    transactions_of,
     wait_paid,
 )
 from trustshare.bench.network import cpu_seconds, percentile, served, settings_of
@@ -48,7 +49,7 @@ from trustshare.insurer.claim_outbox import ClaimSender
 from trustshare.insurer.context import InsurerContext
 from trustshare.insurer.settings import InsurerSettings
 from trustshare.network.processes import NodeProcess
-from trustshare.storage.insurer_models import ClaimRow, ClaimStatus, PayoutRow
+from trustshare.storage.insurer_models import ClaimStatus, PayoutRow
 
 FILED = (ClaimStatus.PENDING, ClaimStatus.QUEUED, ClaimStatus.RECORDED)
 """What a filed claim may be in when its answer comes back."""
@@ -151,16 +152,10 @@ def recording(ready: ClaimsNetwork, settlements: list[str], concurrency: int) ->
         if report.interrupted or report.refused:
             raise RuntimeError(f"the sender stopped: {report.interrupted or report.refused}")
     seconds = max(paid.values()) - started
-    with ready.insurer_database.connect() as connection:
-        transactions = connection.scalar(
-            select(func.count(PayoutRow.tx_hash.distinct()))
-            .join(ClaimRow, ClaimRow.id == PayoutRow.claim_id)
-            .where(ClaimRow.claim_id.in_(list(sent)))
-        )
     context.engine.dispose()
     return {
         "recording_claims_per_s": len(sent) / seconds,
-        "recording_claims_per_tx": len(sent) / int(transactions or 1),
+        "recording_claims_per_tx": len(sent) / transactions_of(ready.insurer_database, list(sent)),
     }
 
 

@@ -174,6 +174,17 @@ def wait_paid(insurer_database: Engine, claim_ids: Sequence[str], poll: float) -
     return paid
 
 
+def transactions_of(insurer_database: Engine, claim_ids: Sequence[str]) -> int:
+    """How many distinct transactions paid the claims of ``claim_ids`` (at least 1)."""
+    with insurer_database.connect() as connection:
+        transactions = connection.scalar(
+            select(func.count(PayoutRow.tx_hash.distinct()))
+            .join(ClaimRow, ClaimRow.id == PayoutRow.claim_id)
+            .where(ClaimRow.claim_id.in_(claim_ids))
+        )
+    return max(1, int(transactions or 0))
+
+
 @dataclass
 class ClaimsNetwork:
     """The set-up: anvil, the bureau node serving, the insurer's settings, cleared claims."""

@@ -161,7 +161,7 @@ class ClaimSender:
         context: InsurerContext,
         *,
         fetch_many: FetchMany = fetch_releases,
-        batch_size: int = 64,
+        batch_size: int | None = None,
         interval: float | None = None,
         receipt_timeout: float = 60.0,
         receipt_poll: float | None = None,
@@ -170,11 +170,12 @@ class ClaimSender:
 
         ``interval`` (default: the node's ``claim_sender_poll_ms``) is how long the thread
         sleeps between rounds when nothing wakes it (:meth:`wake`); ``receipt_poll`` (default:
-        ``claim_receipt_poll_ms``) how often a sent transaction's receipt is asked for.
+        ``claim_receipt_poll_ms``) how often a sent transaction's receipt is asked for;
+        ``batch_size`` (default: ``claim_batch_size``) the most claims in one ``recordClaims``.
         """
         self.context = context
         self.fetch_many = fetch_many
-        self.batch_size = batch_size
+        self.batch_size = context.settings.claim_batch_size if batch_size is None else batch_size
         if interval is None:
             interval = context.settings.claim_sender_poll_ms / 1000
         self.interval = interval

@@ -50,6 +50,12 @@ class InsurerSettings(NodeSettings):
         description="the claim sender's round when nothing wakes it (retries, recovery); "
         "a queued claim wakes it at once",
     )
+    claim_batch_size: int = Field(
+        default=200,
+        ge=1,
+        le=500,
+        description="claims per recordClaims transaction at most (about 44,000 gas each)",
+    )
     claim_receipt_poll_ms: int = Field(
         default=10,
         ge=1,
