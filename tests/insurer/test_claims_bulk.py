@@ -120,6 +120,11 @@ def test_a_bulk_pays_the_good_claims_once_and_says_why_of_the_others(
     for settlement_id, claim in zip(paid, claims[:2], strict=True):
         on_chain = claims_on_chain.claim_of(settlement_id, network.insurer.address)
         assert on_chain.amount_fen == claim["amount_fen"] > 0
+    # One person, two claims in one bulk: the second sees the first, exactly as two requests.
+    _, expected_fen, _ = claim_record()
+    (benefit, *_) = insurer_context.rules.products[PRODUCT].benefits
+    left = benefit.annual_cap_fen - expected_fen
+    assert [claim["amount_fen"] for claim in claims[:2]] == [expected_fen, left]
     assert reconcile(insurer_context) == []
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from trustshare.crypto.vocabulary import Purpose, Scope
 from trustshare.insurer import claims_requests, clearing
-from trustshare.insurer.claims_decide import decide_fast
+from trustshare.insurer.claims_decide import BulkContext, decide_fast
 from trustshare.insurer.claims_verify import (
     ChainFacts,
     ClaimRefused,
@@ -324,6 +324,7 @@ def queue_in(
     facts: ChainFacts,
     *,
     key: str | None = None,
+    bulk: BulkContext | None = None,
 ) -> None:
     """In the caller's transaction: decide a verified, waiting, locked claim; queue or refuse it.
 
@@ -342,7 +343,7 @@ def queue_in(
         if claim.origin == ClaimOrigin.WINDOW:
             decision = clearing.decide_window(context, session, claim, verified, facts)
         else:
-            decision = decide_fast(context, session, claim, verified, facts, now)
+            decision = decide_fast(context, session, claim, verified, facts, now, bulk)
     except ClaimRefused as refused:
         claim.status = ClaimStatus.REFUSED
         claim.refusal_code, claim.refusal_reason = refused.code, refused.reason[:500]

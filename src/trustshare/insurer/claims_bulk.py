@@ -23,11 +23,13 @@ from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from trustshare.chain.registries.consent import PermissionStatus
 from trustshare.crypto.vocabulary import Purpose, Scope
 from trustshare.insurer import claims, claims_requests
 from trustshare.insurer.claims import ClaimAsk
+from trustshare.insurer.claims_decide import BulkContext, locked_policies
 from trustshare.insurer.claims_verify import (
     CLAIM_GROUPS,
     ChainFacts,
@@ -41,6 +43,8 @@ from trustshare.insurer.claims_verify import (
     superseded,
 )
 from trustshare.insurer.context import InsurerContext
+from trustshare.insurer.realtime import year_bounds
+from trustshare.insurer.year_book import YearBook
 from trustshare.storage.database import transaction
 from trustshare.storage.insurer_models import ClaimOrigin, ClaimRow
 
@@ -135,13 +139,14 @@ def process_many(
     facts = _chain_facts(context, verified, outcomes)
     with transaction(context.sessions) as session:
         locked = claims.lock_waiting(session, [pk for pk, _ in fast])
+        bulk = _bulk_context(context, session, locked, verified)
         for pk, _ in fast:
             claim = locked.get(pk)
             outcome = outcomes.get(pk)
             if claim is None:  # decided meanwhile by another request or round
                 continue
             if outcome is None:
-                claims.queue_in(session, context, claim, verified[pk], facts[pk])
+                claims.queue_in(session, context, claim, verified[pk], facts[pk], bulk=bulk)
             elif isinstance(outcome, RetryLater):
                 claims.wait_in(session, context, claim, outcome)
             else:
@@ -165,6 +170,26 @@ def retry_due(
     if due:
         process_many(context, due, fetch_many=fetch_many)
     return len(due)
+
+
+def _bulk_context(
+    context: InsurerContext,
+    session: Session,
+    locked: dict[int, ClaimRow],
+    verified: dict[int, VerifiedRecord],
+) -> BulkContext:
+    """The bulk's policies (locked) and year book, read once for all its verified claims."""
+    since, until = year_bounds(datetime.fromtimestamp(context.clock(), UTC))
+    pseudonyms = {record.leaf.pseudonym for record in verified.values()}
+    keys = [
+        (verified[pk].leaf.pseudonym, claim.product)
+        for pk, claim in locked.items()
+        if pk in verified and claim.product
+    ]
+    return BulkContext(
+        policies=locked_policies(session, pseudonyms),
+        book=YearBook.read(session, keys, since=since, until=until),
+    )
 
 
 def _checked(context: InsurerContext, settlement_id: bytes, released: Released | None) -> Any:

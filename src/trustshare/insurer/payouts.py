@@ -22,7 +22,6 @@ ingested from the national platform has them directly in ``fund_breakdown``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,13 +31,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trustshare.domain import RuleSet
-from trustshare.domain.accumulators import Accumulators, BenefitAccumulator
+from trustshare.domain.accumulators import Accumulators
 from trustshare.domain.bill import ProductHolding, VisitType
 from trustshare.domain.commercial import Pots, pay_commercial
+from trustshare.insurer.year_book import YearBook
 from trustshare.storage.insurer_models import (
     ClaimOrigin,
     ClaimRow,
-    ClaimStatus,
     PayoutKind,
     PayoutRow,
 )
@@ -132,28 +131,8 @@ def year_to_date(
     session: Session, pseudonym: bytes, product: str, *, since: datetime, until: datetime
 ) -> Accumulators:
     """The person's accumulators of ``product``: its queued and recorded claims in the period."""
-    rows = session.scalars(
-        select(ClaimRow.benefits_json).where(
-            ClaimRow.pseudonym == pseudonym,
-            ClaimRow.product == product,
-            ClaimRow.status.in_((ClaimStatus.QUEUED, ClaimStatus.RECORDED)),
-            ClaimRow.created_at >= since,
-            ClaimRow.created_at < until,
-        )
-    )
-    totals: dict[str, tuple[int, int]] = {}
-    for text in rows:
-        for line in json.loads(text):
-            met, paid = totals.get(line["benefit_id"], (0, 0))
-            totals[line["benefit_id"]] = (
-                met + int(line["deductible_applied_fen"]),
-                paid + int(line["paid_fen"]),
-            )
-    benefits = {
-        benefit: BenefitAccumulator(deductible_met_fen=met, paid_fen=paid)
-        for benefit, (met, paid) in totals.items()
-    }
-    return Accumulators(products={product: benefits} if benefits else {})
+    book = YearBook.read(session, [(pseudonym, product)], since=since, until=until)
+    return book.of(pseudonym, product, since).accumulators(product)
 
 
 def paid_claims(session: Session, claim_ids: list[int]) -> set[int]:

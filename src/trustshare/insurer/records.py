@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from trustshare.insurer.year_book import YearBook
 from trustshare.storage.insurer_models import (
     AuthorisationRow,
-    ClaimOrigin,
-    ClaimRow,
-    ClaimStatus,
-    HoldStatus,
     InsurerSeenNonce,
     PolicyRow,
 )
 from trustshare.storage.nonces import SeenNonceTable
-
-COUNTED_STATUSES = (HoldStatus.HELD, HoldStatus.CLAIMED)
-"""Holds that use up a policy's annual cap: still held, or turned into a claim."""
-COUNTED_CLAIMS = (ClaimStatus.QUEUED, ClaimStatus.RECORDED)
-"""Fast claims that use up a policy's annual cap: on their way to the chain, or recorded."""
 
 
 class InsurerNonceStore(SeenNonceTable):
@@ -61,25 +53,8 @@ def used_fen(
     """What holds and claims of ``product`` for ``pseudonym`` took in ``[since, until)``.
 
     Holds count while held and once cleared (their window claim is counted through them);
-    fast claims count from the moment they are queued for the chain until reversed.
+    fast claims count from the moment they are queued for the chain until reversed
+    (:class:`~trustshare.insurer.year_book.YearBook`).
     """
-    held = session.scalar(
-        select(func.coalesce(func.sum(AuthorisationRow.authorised_fen), 0)).where(
-            AuthorisationRow.pseudonym == pseudonym,
-            AuthorisationRow.product == product,
-            AuthorisationRow.created_at >= since,
-            AuthorisationRow.created_at < until,
-            AuthorisationRow.status.in_(COUNTED_STATUSES),
-        )
-    )
-    claimed = session.scalar(
-        select(func.coalesce(func.sum(ClaimRow.amount_fen), 0)).where(
-            ClaimRow.pseudonym == pseudonym,
-            ClaimRow.product == product,
-            ClaimRow.origin == ClaimOrigin.FAST,
-            ClaimRow.created_at >= since,
-            ClaimRow.created_at < until,
-            ClaimRow.status.in_(COUNTED_CLAIMS),
-        )
-    )
-    return int(held or 0) + int(claimed or 0)
+    book = YearBook.read(session, [(pseudonym, product)], since=since, until=until)
+    return book.of(pseudonym, product, since).used_fen
