@@ -46,3 +46,11 @@ def test_malformed_deployment_file_is_named(tmp_path: Path) -> None:
     path.write_text('{"chain_id": 1}')
     with pytest.raises(DeploymentError, match="not a TrustShare deployment file"):
         Deployment.read(path)
+
+
+def test_the_chain_keeps_its_old_states_in_a_folder_of_its_own_removed_at_stop() -> None:
+    with DevChain.start() as chain:
+        cache = chain._cache
+        assert cache is not None and cache.is_dir()
+        assert not str(cache).startswith(str(Path.home() / ".foundry"))
+    assert not cache.exists()

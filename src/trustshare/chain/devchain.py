@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,7 @@ class DevChain:
     chain_id: int
     state_file: Path | None = None
     _log: Path | None = field(default=None, repr=False)
+    _cache: Path | None = field(default=None, repr=False)
 
     @property
     def rpc_url(self) -> str:
@@ -102,6 +104,7 @@ class DevChain:
         chosen_port = port if port is not None else free_port()
         if port is not None and port_in_use(port):
             raise DevChainError(f"port {port} on 127.0.0.1 is already in use")
+        cache = Path(tempfile.mkdtemp(prefix="trustshare-anvil-"))
         command = [
             str(find_anvil()),
             "--host",
@@ -113,6 +116,13 @@ class DevChain:
             "--mnemonic",
             DEV_MNEMONIC,
             "--silent",
+            # Old blocks' states are not written to disk (anvil writes them to
+            # ~/.foundry/anvil/tmp, gigabytes per long run, and leaves them when killed); the
+            # cache directory is this chain's own, removed by stop().
+            "--max-persisted-states",
+            "0",
+            "--cache-path",
+            str(cache),
         ]
         if block_time is not None:
             command += ["--block-time", str(block_time)]
@@ -127,7 +137,7 @@ class DevChain:
         finally:
             if log_file and not isinstance(log, int):
                 log.close()
-        chain = cls(process, chosen_port, chain_id, state_file, log_file)
+        chain = cls(process, chosen_port, chain_id, state_file, log_file, cache)
         chain._wait_ready(ready_timeout)
         return chain
 
@@ -163,6 +173,8 @@ class DevChain:
                 self.process.wait(timeout=timeout)
         if self.process.stderr:
             self.process.stderr.close()
+        if self._cache is not None:
+            shutil.rmtree(self._cache, ignore_errors=True)
 
     def __enter__(self) -> DevChain:
         return self
