@@ -187,9 +187,13 @@ def test_a_tampered_record_refuses_its_claim_and_not_its_neighbours(
     honest, tampered = _settlements(bureau_context, "S-T1", "S-T2")
 
     def tampering(
-        context: InsurerContext, bureau: str, settlement_ids: Sequence[bytes]
+        context: InsurerContext,
+        bureau: str,
+        settlement_ids: Sequence[bytes],
+        *,
+        purpose: str = "claim",
     ) -> dict[bytes, claims_bulk.Released]:
-        released = claims_bulk.fetch_releases(context, bureau, settlement_ids)
+        released = claims_bulk.fetch_releases(context, bureau, settlement_ids, purpose=purpose)
         answer = released[tampered]
         assert isinstance(answer, dict)
         sealed = SealedRecord.from_json_dict(answer["sealed_disclosure"])

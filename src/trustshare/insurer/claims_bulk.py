@@ -13,21 +13,22 @@ shared. For the fast claims of one request (``POST /v1/claims/bulk``) or of one 
 4. ONE database transaction decides every claim (policy, caps, engine) and queues, refuses or
    defers each, as :func:`.claims.queue_in` / :func:`.claims.refuse_in` / :func:`.claims.wait_in`.
 
-Claims cleared from a window hold (``origin = window``) are processed one at a time, as before.
+Claims clearing a window hold (``origin = window``) go the same way, asked under the patient's
+DIRECT_SETTLEMENT consent and decided by :func:`.clearing.decide_window`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trustshare.chain.registries.consent import PermissionStatus
 from trustshare.crypto.vocabulary import Purpose, Scope
-from trustshare.insurer import claims, claims_requests
+from trustshare.insurer import claims, claims_requests, clearing
 from trustshare.insurer.claims import ClaimAsk
 from trustshare.insurer.claims_decide import BulkContext, locked_policies
 from trustshare.insurer.claims_verify import (
@@ -61,16 +62,27 @@ class FetchMany(Protocol):
     """How a bulk asks one bureau for many records (:func:`fetch_releases`; tests may wrap it)."""
 
     def __call__(
-        self, context: InsurerContext, bureau: str, settlement_ids: Sequence[bytes]
+        self,
+        context: InsurerContext,
+        bureau: str,
+        settlement_ids: Sequence[bytes],
+        *,
+        purpose: str = "claim",
     ) -> dict[bytes, Released]:
         """Each settlement's release, or its refusal."""
         ...
 
 
 def fetch_releases(
-    context: InsurerContext, bureau: str, settlement_ids: Sequence[bytes]
+    context: InsurerContext,
+    bureau: str,
+    settlement_ids: Sequence[bytes],
+    *,
+    purpose: str = "claim",
 ) -> dict[bytes, Released]:
-    """Ask ``bureau`` for up to :data:`MAX_BULK` settlement records under CLAIM consent.
+    """Ask ``bureau`` for up to :data:`MAX_BULK` settlement records under the patient's consent.
+
+    ``purpose``: ``claim`` for fast claims, ``direct_settlement`` for clearing window payments.
 
     The whole request failing (unreachable, 5xx, a refusal of the request itself) gives every
     record the same outcome: :class:`RetryLater`, or the refusal.
@@ -78,7 +90,7 @@ def fetch_releases(
     if len(settlement_ids) > MAX_BULK:
         raise ValueError(f"at most {MAX_BULK} records per bulk release")
     try:
-        items = _bulk_items(context, bureau, settlement_ids)
+        items = _bulk_items(context, bureau, settlement_ids, purpose)
     except ClaimRefused as everyone:
         return dict.fromkeys(settlement_ids, everyone)
     outcomes: dict[bytes, Released] = {}
@@ -95,12 +107,12 @@ def fetch_releases(
 
 
 def _bulk_items(
-    context: InsurerContext, bureau: str, settlement_ids: Sequence[bytes]
+    context: InsurerContext, bureau: str, settlement_ids: Sequence[bytes], purpose: str
 ) -> list[dict[str, Any]]:
     body = {
         "record_type": "settlement",
         "record_ids": ["0x" + settlement_id.hex() for settlement_id in settlement_ids],
-        "purpose": "claim",
+        "purpose": purpose,
         "scopes": list(CLAIM_GROUPS),
     }
     answer = post_signed(context, bureau, BULK_RELEASE_PATH, body, timeout=BULK_TIMEOUT_S)
@@ -123,34 +135,42 @@ def process_many(
                 ClaimRow.id.in_(claim_pks), ClaimRow.status.in_(claims.WAITING)
             )
         ).all()
-    fast = [(pk, bytes(sid)) for pk, sid, origin in rows if origin == ClaimOrigin.FAST]
-    for pk, _, origin in rows:
-        if origin != ClaimOrigin.FAST:  # a window hold's clearing: alone, as before
-            claims.process(context, pk)
+    waiting = [_Waiting(pk, bytes(settlement_id), origin) for pk, settlement_id, origin in rows]
     outcomes: dict[int, ClaimRefused] = {}
     verified: dict[int, VerifiedRecord] = {}
-    for bureau, chunk in _chunks_by_bureau(fast):
-        released = fetch_many(context, bureau, [settlement_id for _, settlement_id in chunk])
-        for pk, settlement_id in chunk:
+    for (bureau, purpose), chunk in _chunks(waiting):
+        asked = [claim.settlement_id for claim in chunk]
+        released = fetch_many(context, bureau, asked, purpose=purpose)
+        for claim in chunk:
             try:
-                verified[pk] = _checked(context, settlement_id, released.get(settlement_id))
+                verified[claim.pk] = _checked(
+                    context, claim.settlement_id, released.get(claim.settlement_id)
+                )
             except ClaimRefused as refusal:
-                outcomes[pk] = refusal
-    facts = _chain_facts(context, verified, outcomes)
+                outcomes[claim.pk] = clearing.waiting_reason(claim.origin, refusal) or refusal
+    origins = {claim.pk: claim.origin for claim in waiting}
+    facts = _chain_facts(context, verified, origins, outcomes)
     with transaction(context.sessions) as session:
-        locked = claims.lock_waiting(session, [pk for pk, _ in fast])
+        locked = claims.lock_waiting(session, [claim.pk for claim in waiting])
         bulk = _bulk_context(context, session, locked, verified)
-        for pk, _ in fast:
-            claim = locked.get(pk)
+        for pk in (claim.pk for claim in waiting):
+            claim_row = locked.get(pk)
             outcome = outcomes.get(pk)
-            if claim is None:  # decided meanwhile by another request or round
+            if claim_row is None:  # decided meanwhile by another request or round
                 continue
             if outcome is None:
-                claims.queue_in(session, context, claim, verified[pk], facts[pk], bulk=bulk)
+                claims.queue_in(session, context, claim_row, verified[pk], facts[pk], bulk=bulk)
             elif isinstance(outcome, RetryLater):
-                claims.wait_in(session, context, claim, outcome)
+                claims.wait_in(session, context, claim_row, outcome)
             else:
-                claims.refuse_in(session, context, claim, outcome)
+                claims.refuse_in(session, context, claim_row, outcome)
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    pk: int
+    settlement_id: bytes
+    origin: str
 
 
 def retry_due(
@@ -200,15 +220,15 @@ def _checked(context: InsurerContext, settlement_id: bytes, released: Released |
     return check_release(context, settlement_id, released)
 
 
-def _chunks_by_bureau(
-    claims_of: list[tuple[int, bytes]],
-) -> list[tuple[str, list[tuple[int, bytes]]]]:
-    by_bureau: dict[str, list[tuple[int, bytes]]] = {}
-    for pk, settlement_id in claims_of:
-        by_bureau.setdefault(bureau_of(settlement_id), []).append((pk, settlement_id))
+def _chunks(waiting: list[_Waiting]) -> list[tuple[tuple[str, str], list[_Waiting]]]:
+    """The claims by (bureau, release purpose), at most :data:`MAX_BULK` per chunk."""
+    groups: dict[tuple[str, str], list[_Waiting]] = {}
+    for claim in waiting:
+        key = (bureau_of(claim.settlement_id), claims.PURPOSE_OF_ORIGIN[claim.origin])
+        groups.setdefault(key, []).append(claim)
     return [
-        (bureau, items[start : start + MAX_BULK])
-        for bureau, items in by_bureau.items()
+        (key, items[start : start + MAX_BULK])
+        for key, items in groups.items()
         for start in range(0, len(items), MAX_BULK)
     ]
 
@@ -216,25 +236,34 @@ def _chunks_by_bureau(
 def _chain_facts(
     context: InsurerContext,
     verified: dict[int, VerifiedRecord],
+    origins: dict[int, str],
     outcomes: dict[int, ClaimRefused],
 ) -> dict[int, ChainFacts]:
-    """Consent and claimed totals of every verified claim, one batch per fact.
+    """Consent and claimed totals of every verified claim, one JSON-RPC batch per fact.
 
-    A superseded settlement's claim gets its refusal in ``outcomes`` instead.
+    A superseded settlement's claim gets its refusal in ``outcomes`` instead. A window claim's
+    consent is the window's rule (:func:`.clearing.window_permissions`).
     """
     pks = list(verified)
     leaves = [verified[pk].leaf for pk in pks]
     ids = [leaf.settlement_id for leaf in leaves]
     registries = context.registries
     replaced = registries.attestations.superseded_by_each(ids)
+    windows = [pk for pk in pks if origins[pk] == ClaimOrigin.WINDOW]
     asks = [
         (leaf.pseudonym, context.address, int(Scope.SETTLEMENT_SUMMARY), int(Purpose.CLAIM))
-        for leaf in leaves
+        for pk, leaf in zip(pks, leaves, strict=True)
+        if origins[pk] != ClaimOrigin.WINDOW
     ]
-    permissions: list[PermissionStatus] = registries.consents.permissions_of(asks)
+    fast_permissions = iter(registries.consents.permissions_of(asks))
+    window_permissions = iter(
+        clearing.window_permissions(context, [verified[pk].leaf.pseudonym for pk in windows])
+    )
     claimed = registries.claims.totals_claimed_fen(ids)
     facts: dict[int, ChainFacts] = {}
-    for pk, by, permission, total in zip(pks, replaced, permissions, claimed, strict=True):
+    for pk, by, total in zip(pks, replaced, claimed, strict=True):
+        window = origins[pk] == ClaimOrigin.WINDOW
+        permission = next(window_permissions) if window else next(fast_permissions)
         if by is not None:
             outcomes[pk] = superseded()
         else:

@@ -97,13 +97,19 @@ def open_window_claims(context: InsurerContext, *, now: datetime, limit: int = 5
                 .limit(limit)
             )
         )
+        session.add_all([_window_claim(hold, now) for hold in holds])
+        try:
+            session.commit()
+            return len(holds)
+        except IntegrityError:  # a claim on one of them was opened meanwhile: one by one
+            session.rollback()
         opened = 0
         for hold in holds:
             session.add(_window_claim(hold, now))
             try:
                 session.commit()
                 opened += 1
-            except IntegrityError:  # a claim on the settlement was opened meanwhile
+            except IntegrityError:
                 session.rollback()
         return opened
 
@@ -165,17 +171,32 @@ def decide_window(
 
 def window_permission(context: InsurerContext, pseudonym: bytes) -> PermissionStatus:
     """The contract's rule: CLAIM permits, and so does DIRECT_SETTLEMENT (the window)."""
-    consents = context.registries.consents
-    status = consents.permission_of(
-        pseudonym, context.address, Scope.SETTLEMENT_SUMMARY, Purpose.CLAIM
-    )
-    if status is PermissionStatus.PURPOSE_NOT_COVERED:
-        window = consents.permission_of(
-            pseudonym, context.address, Scope.SETTLEMENT_SUMMARY, Purpose.DIRECT_SETTLEMENT
-        )
-        if window is PermissionStatus.PERMITTED:
-            return window
+    (status,) = window_permissions(context, [pseudonym])
     return status
+
+
+def window_permissions(
+    context: InsurerContext, pseudonyms: Sequence[bytes]
+) -> list[PermissionStatus]:
+    """:func:`window_permission` of each pseudonym (at most two JSON-RPC batches)."""
+    consents = context.registries.consents
+    summary = int(Scope.SETTLEMENT_SUMMARY)
+    statuses = consents.permissions_of(
+        [(pseudonym, context.address, summary, int(Purpose.CLAIM)) for pseudonym in pseudonyms]
+    )
+    not_claim = [
+        i for i, status in enumerate(statuses) if status is PermissionStatus.PURPOSE_NOT_COVERED
+    ]
+    windows = consents.permissions_of(
+        [
+            (pseudonyms[i], context.address, summary, int(Purpose.DIRECT_SETTLEMENT))
+            for i in not_claim
+        ]
+    )
+    for i, window in zip(not_claim, windows, strict=True):
+        if window is PermissionStatus.PERMITTED:
+            statuses[i] = window
+    return statuses
 
 
 def _window_payment(
