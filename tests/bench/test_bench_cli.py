@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 
 FIGURES = {
     "engine_settlements_per_s_per_core",
@@ -29,9 +30,15 @@ FIGURES = {
 }
 
 
-def test_bench_json_prints_one_object_with_exactly_the_figures_machine_and_date() -> None:
+def test_bench_json_prints_one_object_with_exactly_the_figures_machine_and_date(
+    tmp_path: Path,
+) -> None:
+    saved = tmp_path / "bench.json"
     finished = subprocess.run(
-        [sys.executable, "-m", "trustshare.cli", "bench", "--json", "--quick"],
+        [
+            *(sys.executable, "-m", "trustshare.cli", "bench", "--json", "--quick"),
+            *("--json-file", str(saved)),
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -39,6 +46,7 @@ def test_bench_json_prints_one_object_with_exactly_the_figures_machine_and_date(
     )
     assert finished.returncode == 0, finished.stdout + finished.stderr
     figures = json.loads(finished.stdout)  # the whole of stdout is one JSON object
+    assert json.loads(saved.read_text(encoding="utf-8")) == figures
     assert set(figures) == FIGURES | {"machine", "date"}
     for key in FIGURES:
         value = figures[key]

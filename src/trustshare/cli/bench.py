@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,6 +15,10 @@ def bench(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object (the figures, machine, date).")
     ] = False,
+    json_file: Annotated[
+        Path | None,
+        typer.Option("--json-file", help="Also write the JSON object to this file."),
+    ] = None,
     quick: Annotated[
         bool,
         typer.Option("--quick", hidden=True, help="Tiny sizes that only exercise the machinery."),
@@ -30,6 +35,8 @@ def bench(
 
     sizes = QUICK if quick else STANDARD.with_workers(default_workers())
     run = run_bench(sizes, progress=lambda line: typer.echo(line, err=True))
+    if json_file is not None:
+        json_file.write_text(json.dumps(run.to_json_dict()) + "\n", encoding="utf-8")
     if as_json:
         typer.echo(json.dumps(run.to_json_dict()))
     else:
