@@ -1,5 +1,6 @@
-"""A stateful property test of fast claims: random claims, repeats, revocations, corrections,
-another insurer's claims, crashes and restarts, against the real bureau node and anvil.
+"""A stateful property test of fast claims: random claims (alone and in bulks), repeats,
+revocations, corrections, another insurer's claims, crashes and restarts, against the real
+bureau node and anvil.
 
 Invariants after every step: each settlement is paid at most once by this insurer; all insurers'
 active claims on a settlement stay within its ceiling; every ledger row matches the chain (a
@@ -33,6 +34,7 @@ from trustshare.chain.registries import PermissionStatus
 from trustshare.chain.registries.claims import ClaimRequest
 from trustshare.crypto.leaves import SettlementLeaf
 from trustshare.crypto.vocabulary import Purpose, Scope
+from trustshare.insurer.api_claims import BULK_PATH
 from trustshare.insurer.claim_outbox import ClaimSender
 from trustshare.insurer.context import InsurerContext
 from trustshare.insurer.reconcile import reconcile
@@ -57,6 +59,7 @@ from .claims_support import (
     ready_insurer,
     revoke_claims_consent,
 )
+from .realtime_support import PRODUCT
 from .test_claims_recovery import Crash, CrashingSender
 
 __all__ = ["bureau_url"]
@@ -126,6 +129,23 @@ def test_random_claim_histories_pay_at_most_once_within_the_ceiling(
             with claims_client(insurer_context) as client:
                 answer = post_claim(client, leaf.settlement_id, key)
             assert answer.status_code in (200, 202), answer.text
+
+        @rule(leaves=st.lists(settlements, min_size=1, max_size=4), fresh_key=st.booleans())
+        def claim_in_bulk(self, leaves: list[SettlementLeaf], fresh_key: bool) -> None:
+            """Several settlements in one ``POST /v1/claims/bulk`` (claimed before or not)."""
+            unique = list({leaf.settlement_id: leaf for leaf in leaves}.values())
+            ids = "-".join(leaf.settlement_id.hex()[-8:] for leaf in unique)
+            key = f"b-{next(NUMBERS)}" if fresh_key else f"b-{ids}"
+            body = {
+                "claims": [
+                    {"settlement_id": "0x" + leaf.settlement_id.hex(), "product": PRODUCT}
+                    for leaf in unique
+                ]
+            }
+            with claims_client(insurer_context) as client:
+                answer = client.post(BULK_PATH, json=body, headers={"Idempotency-Key": key})
+            assert answer.status_code == 200, answer.text
+            assert len(answer.json()["claims"]) == len(unique)
 
         @rule(leaf=settlements, share=st.integers(min_value=1, max_value=100))
         def other_insurer_claims(self, leaf: SettlementLeaf, share: int) -> None:
