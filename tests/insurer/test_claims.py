@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from trustshare.bureau.context import BureauContext
 from trustshare.crypto.leaves import SettlementLeaf
+from trustshare.gateway.idempotency import IN_FLIGHT_LEASE_SECONDS, request_fingerprint
+from trustshare.insurer import api_claims
 from trustshare.insurer.claim_outbox import ClaimSender
+from trustshare.insurer.claims import CLAIMS_CLIENT
 from trustshare.insurer.context import InsurerContext
 from trustshare.insurer.reconcile import reconcile
 from trustshare.storage.database import transaction
-from trustshare.storage.insurer_models import ClaimOutboxEntry, ClaimStatus, PayoutRow
+from trustshare.storage.idempotency import DONE, claim_key
+from trustshare.storage.insurer_models import (
+    ClaimOutboxEntry,
+    ClaimRequestKey,
+    ClaimRow,
+    ClaimStatus,
+    PayoutRow,
+)
 
 from ..bureau.release_support import store_settlement
 from ..conftest import Network
@@ -138,3 +149,36 @@ def test_only_the_nodes_claims_staff_may_file_claims(insurer_context: InsurerCon
     with TestClient(create_app(closed, context=node)) as client:
         answer = client.post("/v1/claims", json=body, headers={"Idempotency-Key": "k"})
         assert answer.status_code == 503
+
+
+def test_a_key_in_flight_is_409_until_its_lease_ends_then_taken_over(
+    insurer_context: InsurerContext, claimable: SettlementLeaf, bureau_url: str
+) -> None:
+    document = {"settlement_id": "0x" + claimable.settlement_id.hex(), "product": PRODUCT}
+    body = api_claims.ClaimBody.model_validate(document).model_dump()
+    fingerprint = request_fingerprint("POST", api_claims.CLAIMS_PATH, body)
+    sessions, started = (
+        insurer_context.sessions,
+        datetime.fromtimestamp(insurer_context.clock(), UTC),
+    )
+    # The same request is running elsewhere: it holds the key in flight.
+    assert claim_key(sessions, CLAIMS_CLIENT, "held", fingerprint, started, ClaimRequestKey)
+    with claims_client(insurer_context) as client:
+        running = post_claim(client, claimable.settlement_id, "held")
+        assert running.status_code == 409
+        assert running.json()["error"]["code"] == "request_in_flight"
+        with insurer_context.sessions() as session:
+            assert session.scalars(select(ClaimRow)).all() == []
+        # Its holder died: once the lease is over, a repeat takes the key over and does the work.
+        died = started - timedelta(seconds=IN_FLIGHT_LEASE_SECONDS + 1)
+        with transaction(sessions) as session:
+            session.execute(update(ClaimRequestKey).values(created_at=died))
+        taken = post_claim(client, claimable.settlement_id, "held")
+        assert taken.status_code == 202
+        assert taken.json()["status"] == ClaimStatus.QUEUED
+        again = post_claim(client, claimable.settlement_id, "held")
+        assert (again.status_code, again.json()) == (202, taken.json())
+    with insurer_context.sessions() as session:
+        key = session.get_one(ClaimRequestKey, (CLAIMS_CLIENT, "held"))
+        assert (key.status, key.response_status) == (DONE, 202)
+    assert claim_of(insurer_context, claimable.settlement_id).claim_id == taken.json()["claim_id"]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
+from trustshare.insurer.claims import CLAIMS_CLIENT
 from trustshare.storage.database import make_engine
 from trustshare.storage.insurer_migrate import (
     MIGRATIONS_DIR,
@@ -75,3 +78,36 @@ def test_insurer_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
     assert any((MIGRATIONS_DIR / "versions").glob(f"{head_revision()}_*.py"))
+
+
+def test_claim_request_keys_keep_their_rows_as_the_claims_api_keys(
+    insurer_database_url: str,
+) -> None:
+    engine = make_engine(insurer_database_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection=connection), "0004")
+            connection.execute(
+                text(
+                    "INSERT INTO claim_request_keys"
+                    " (key, fingerprint, status, status_code, response_json, created_at)"
+                    " VALUES ('k-done', 'ab', 'done', 202, '{\"claim_id\": \"cl_1\"}', :at),"
+                    " ('k-running', 'cd', 'in_flight', NULL, NULL, :at)"
+                ),
+                {"at": datetime(2026, 11, 26, tzinfo=UTC)},
+            )
+        upgrade(insurer_database_url)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT client, key, request_hash, status, response_status, response_body"
+                    " FROM claim_request_keys ORDER BY key"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(row) for row in rows] == [
+        (CLAIMS_CLIENT, "k-done", "ab", "done", 202, '{"claim_id": "cl_1"}'),
+        (CLAIMS_CLIENT, "k-running", "cd", "in_flight", None, None),
+    ]
+    assert schema_differences(insurer_database_url) == []

@@ -13,6 +13,9 @@ fingerprint → 422 ``idempotency_key_reused``; while the first is still in flig
 ``request_in_flight``. A request that fails before storing anything releases its key, so it can
 be retried with the same key. An in-flight key older than :data:`IN_FLIGHT_LEASE_SECONDS` is
 taken over (its holder died mid-request).
+
+The bureau keeps its keys in ``idempotency_keys`` (per hospital); the insurer keeps those of its
+claims API in ``claim_request_keys`` (``records=ClaimRequestKey``): the same protocol on both.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from trustshare.gateway.errors import Conflict, Unprocessable
 from trustshare.storage.idempotency import (
     DONE,
+    KeyTable,
     claim_key,
     complete_key,
     find_key,
@@ -38,6 +42,7 @@ from trustshare.storage.idempotency import (
     release_key,
     take_over_key,
 )
+from trustshare.storage.models import IdempotencyRecord
 
 IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
 IN_FLIGHT_LEASE_SECONDS: Final = 120.0
@@ -70,6 +75,8 @@ class ClaimedKey:
     moment: datetime
     held: bool
     """True: claimed in flight beforehand (completing updates it); False: the quick path."""
+    records: KeyTable = IdempotencyRecord
+    """The table the key is kept in."""
 
     def complete(self, session: Session, status_code: int, body: dict[str, Any]) -> StoredResponse:
         """Record the answer in ``session`` (the caller commits it with the business change).
@@ -77,17 +84,39 @@ class ClaimedKey:
         On the quick path the key is inserted here, so the caller should complete *before*
         staging its own rows: a concurrent repeat then surfaces as :class:`KeyRaced`.
         """
-        text = json.dumps(body)
         if self.held:
-            complete_key(session, self.client, self.key, status_code, text)
-        else:
-            try:
-                insert_answered_key(
-                    session, self.client, self.key, self.fingerprint, status_code, text, self.moment
-                )
-            except IntegrityError:
-                raise KeyRaced(self.key) from None
+            return complete_held(session, self.client, self.key, status_code, body, self.records)
+        try:
+            insert_answered_key(
+                session,
+                self.client,
+                self.key,
+                self.fingerprint,
+                status_code,
+                json.dumps(body),
+                self.moment,
+                self.records,
+            )
+        except IntegrityError:
+            raise KeyRaced(self.key) from None
         return StoredResponse(status_code, body)
+
+
+def complete_held(
+    session: Session,
+    client: str,
+    key: str,
+    status_code: int,
+    body: dict[str, Any],
+    records: KeyTable = IdempotencyRecord,
+) -> StoredResponse:
+    """Answer ``client``'s in-flight ``key`` in ``session`` (the transaction of the change).
+
+    What :meth:`ClaimedKey.complete` does for a held key, for work that knows only the key. A key
+    answered already keeps its first answer.
+    """
+    complete_key(session, client, key, status_code, json.dumps(body), records)
+    return StoredResponse(status_code, body)
 
 
 def request_fingerprint(method: str, path: str, body: Any) -> str:
@@ -121,8 +150,9 @@ def run_once(
     *,
     now: float,
     quick: bool = False,
+    records: KeyTable = IdempotencyRecord,
 ) -> StoredResponse:
-    """Run ``perform`` once for ``(client, key)``; repeats get its stored response.
+    """Run ``perform`` once for ``(client, key)`` of ``records``; repeats get its stored response.
 
     ``perform`` must call :meth:`ClaimedKey.complete` in the transaction that stores its
     result. If it raises, the key is released and the exception propagates.
@@ -135,21 +165,23 @@ def run_once(
     moment = datetime.fromtimestamp(now, UTC)
     if quick:
         with sessions() as session:
-            known = find_key(session, client, key) is not None
+            known = find_key(session, client, key, records) is not None
         if not known:
             try:
-                return perform(ClaimedKey(client, key, fingerprint, moment, held=False))
+                return perform(
+                    ClaimedKey(client, key, fingerprint, moment, held=False, records=records)
+                )
             except KeyRaced:
                 pass
-        replay = _existing(sessions, client, key, fingerprint, moment)
+        replay = _existing(sessions, client, key, fingerprint, moment, records)
         if replay is None:  # a stale in-flight key, taken over: do the work as its holder
-            return _perform_held(sessions, client, key, fingerprint, moment, perform)
+            return _perform_held(sessions, client, key, fingerprint, moment, perform, records)
         return replay
-    if not claim_key(sessions, client, key, fingerprint, moment):
-        replay = _existing(sessions, client, key, fingerprint, moment)
+    if not claim_key(sessions, client, key, fingerprint, moment, records):
+        replay = _existing(sessions, client, key, fingerprint, moment, records)
         if replay is not None:
             return replay
-    return _perform_held(sessions, client, key, fingerprint, moment, perform)
+    return _perform_held(sessions, client, key, fingerprint, moment, perform, records)
 
 
 def _perform_held(
@@ -159,11 +191,12 @@ def _perform_held(
     fingerprint: str,
     moment: datetime,
     perform: Callable[[ClaimedKey], StoredResponse],
+    records: KeyTable,
 ) -> StoredResponse:
     try:
-        return perform(ClaimedKey(client, key, fingerprint, moment, held=True))
+        return perform(ClaimedKey(client, key, fingerprint, moment, held=True, records=records))
     except BaseException:
-        release_key(sessions, client, key)
+        release_key(sessions, client, key, records)
         raise
 
 
@@ -173,10 +206,11 @@ def _existing(
     key: str,
     fingerprint: str,
     moment: datetime,
+    records: KeyTable,
 ) -> StoredResponse | None:
     """The stored answer for a repeat; None if a stale in-flight key was taken over."""
     with sessions() as session:
-        record = find_key(session, client, key)
+        record = find_key(session, client, key, records)
     if record is None:  # released between our insert and this read: the caller may retry
         raise Conflict("request_in_flight", "a request with this Idempotency-Key just failed")
     if record.request_hash != fingerprint:

@@ -30,7 +30,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from trustshare.crypto.vocabulary import Purpose, Scope
-from trustshare.insurer import claims_requests, clearing
+from trustshare.gateway.idempotency import ClaimedKey, StoredResponse, complete_held, run_once
+from trustshare.insurer import clearing
 from trustshare.insurer.claims_decide import BulkContext, decide_fast
 from trustshare.insurer.claims_verify import (
     ChainFacts,
@@ -48,6 +49,7 @@ from trustshare.storage.insurer_models import (
     AuthorisationRow,
     ClaimOrigin,
     ClaimOutboxEntry,
+    ClaimRequestKey,
     ClaimRow,
     ClaimStatus,
 )
@@ -59,6 +61,8 @@ RECEIVED_LEASE_S: Final = 60.0
 WAITING: Final = (ClaimStatus.RECEIVED, ClaimStatus.PENDING)
 PURPOSE_OF_ORIGIN: Final = {ClaimOrigin.FAST: "claim", ClaimOrigin.WINDOW: "direct_settlement"}
 """The release purpose a claim asks the bureau under."""
+CLAIMS_CLIENT: Final = "claims"
+"""Whose ``Idempotency-Key`` values the claims API's are: its one caller, the claims staff."""
 
 
 @dataclass(frozen=True)
@@ -110,24 +114,31 @@ def submit(
     key: str,
     fingerprint: str,
     fetch: Fetch = fetch_release,
-) -> claims_requests.StoredAnswer:
-    """``POST /v1/claims``: open (or find) the claim and process it once, under ``key``."""
-    now = datetime.fromtimestamp(context.clock(), UTC)
-    stored = claims_requests.begin(context.sessions, key, fingerprint, now)
-    if stored is not None:
-        return stored
-    try:
-        claim_pk, created = open_claim(context, ask, now=now)
+) -> StoredResponse:
+    """``POST /v1/claims``: open (or find) the claim and process it once, under ``key``.
+
+    A new claim's answer is stored with the change that queues, refuses or defers it.
+    """
+
+    def perform(claimed: ClaimedKey) -> StoredResponse:
+        claim_pk, created = open_claim(context, ask, now=claimed.moment)
         if created:
             process(context, claim_pk, fetch=fetch, key=key)
         status_code = 202 if created else 200
         with transaction(context.sessions) as session:
             body = claim_view(session.get_one(ClaimRow, claim_pk))
-            claims_requests.finish(session, key, status_code, body)  # no-op if stored already
-        return claims_requests.StoredAnswer(status_code, body)
-    except BaseException:
-        claims_requests.release(context.sessions, key)
-        raise
+            claimed.complete(session, status_code, body)  # no-op if stored already
+        return StoredResponse(status_code, body)
+
+    return run_once(
+        context.sessions,
+        CLAIMS_CLIENT,
+        key,
+        fingerprint,
+        perform,
+        now=context.clock(),
+        records=ClaimRequestKey,
+    )
 
 
 def _new_claim(
@@ -225,7 +236,7 @@ def _locked_waiting(session: Session, claim_pk: int) -> ClaimRow | None:
 def _store_answer(session: Session, claim: ClaimRow, key: str | None) -> None:
     if key is not None:
         session.flush()
-        claims_requests.finish(session, key, 202, claim_view(claim))
+        complete_held(session, CLAIMS_CLIENT, key, 202, claim_view(claim), ClaimRequestKey)
 
 
 def _wait(context: InsurerContext, claim_pk: int, wait: RetryLater, key: str | None) -> None:

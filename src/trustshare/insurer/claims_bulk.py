@@ -28,7 +28,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trustshare.crypto.vocabulary import Purpose, Scope
-from trustshare.insurer import claims, claims_requests, clearing
+from trustshare.gateway.idempotency import ClaimedKey, StoredResponse, run_once
+from trustshare.insurer import claims, clearing
 from trustshare.insurer.claims import ClaimAsk
 from trustshare.insurer.claims_decide import BulkContext, locked_policies
 from trustshare.insurer.claims_verify import (
@@ -47,7 +48,7 @@ from trustshare.insurer.context import InsurerContext
 from trustshare.insurer.realtime import year_bounds
 from trustshare.insurer.year_book import YearBook
 from trustshare.storage.database import transaction
-from trustshare.storage.insurer_models import ClaimOrigin, ClaimRow
+from trustshare.storage.insurer_models import ClaimOrigin, ClaimRequestKey, ClaimRow
 
 BULK_RELEASE_PATH: Final = "/v1/releases/bulk"
 MAX_BULK: Final = 200
@@ -278,19 +279,16 @@ def submit_bulk(
     key: str,
     fingerprint: str,
     fetch_many: FetchMany = fetch_releases,
-) -> claims_requests.StoredAnswer:
+) -> StoredResponse:
     """``POST /v1/claims/bulk``: open (or find) each claim, process the new ones together.
 
     The answer lists every claim as ``GET /v1/claims/{id}`` shows it, in the order asked, and is
     stored under ``key``: a repeat gets it again. A settlement that already had a claim gives
     that claim, untouched.
     """
-    now = datetime.fromtimestamp(context.clock(), UTC)
-    stored = claims_requests.begin(context.sessions, key, fingerprint, now)
-    if stored is not None:
-        return stored
-    try:
-        opened = claims.open_claims(context, asks, now=now)
+
+    def perform(claimed: ClaimedKey) -> StoredResponse:
+        opened = claims.open_claims(context, asks, now=claimed.moment)
         process_many(context, [pk for pk, created in opened if created], fetch_many=fetch_many)
         with transaction(context.sessions) as session:
             rows = {
@@ -300,8 +298,14 @@ def submit_bulk(
                 )
             }
             body = {"claims": [claims.claim_view(rows[pk]) for pk, _ in opened]}
-            claims_requests.finish(session, key, 200, body)
-        return claims_requests.StoredAnswer(200, body)
-    except BaseException:
-        claims_requests.release(context.sessions, key)
-        raise
+            return claimed.complete(session, 200, body)
+
+    return run_once(
+        context.sessions,
+        claims.CLAIMS_CLIENT,
+        key,
+        fingerprint,
+        perform,
+        now=context.clock(),
+        records=ClaimRequestKey,
+    )

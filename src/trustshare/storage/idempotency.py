@@ -1,37 +1,54 @@
-"""Repository of idempotency keys: first answers to money-moving requests, per client and key."""
+"""Repository of idempotency keys: first answers to money-moving requests, per client and key.
+
+Two tables hold keys with the same columns: the bureau's ``idempotency_keys``
+(:class:`~trustshare.storage.models.IdempotencyRecord`, per hospital) and the insurer's
+``claim_request_keys`` (:class:`~trustshare.storage.insurer_models.ClaimRequestKey`, its claims
+API). Every function takes the table as ``records`` (the bureau's by default).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeAlias, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from trustshare.storage.database import transaction
+from trustshare.storage.insurer_models import ClaimRequestKey
 from trustshare.storage.models import IdempotencyRecord
 
 IN_FLIGHT = "in_flight"
 DONE = "done"
 
+KeyRecord: TypeAlias = IdempotencyRecord | ClaimRequestKey
+"""A stored key, of either table."""
+KeyTable: TypeAlias = type[IdempotencyRecord] | type[ClaimRequestKey]
+"""A table of keys."""
 
-def find_key(session: Session, client: str, key: str) -> IdempotencyRecord | None:
+
+def find_key(
+    session: Session, client: str, key: str, records: KeyTable = IdempotencyRecord
+) -> KeyRecord | None:
     """The record of ``client``'s ``key``, if any."""
-    return session.scalar(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.client == client, IdempotencyRecord.key == key
-        )
-    )
+    found = session.get(records, (client, key))  # both tables' primary key: (client, key)
+    return cast(KeyRecord | None, found)  # mypy joins the union of tables to their base
 
 
 def claim_key(
-    sessions: sessionmaker[Session], client: str, key: str, request_hash: str, now: datetime
+    sessions: sessionmaker[Session],
+    client: str,
+    key: str,
+    request_hash: str,
+    now: datetime,
+    records: KeyTable = IdempotencyRecord,
 ) -> bool:
     """Store ``key`` as in flight in its own transaction; False if the key already exists."""
     try:
         with transaction(sessions) as session:
             session.add(
-                IdempotencyRecord(
+                records(
                     client=client,
                     key=key,
                     request_hash=request_hash,
@@ -45,20 +62,18 @@ def claim_key(
 
 
 def take_over_key(
-    sessions: sessionmaker[Session],
-    stale: IdempotencyRecord,
-    request_hash: str,
-    now: datetime,
+    sessions: sessionmaker[Session], stale: KeyRecord, request_hash: str, now: datetime
 ) -> bool:
     """Re-claim an in-flight key whose holder died; False if someone else changed it first."""
+    records = type(stale)
     with transaction(sessions) as session:
         taken = session.execute(
-            update(IdempotencyRecord)
+            update(records)
             .where(
-                IdempotencyRecord.client == stale.client,
-                IdempotencyRecord.key == stale.key,
-                IdempotencyRecord.status == IN_FLIGHT,
-                IdempotencyRecord.created_at == stale.created_at,
+                records.client == stale.client,
+                records.key == stale.key,
+                records.status == IN_FLIGHT,
+                records.created_at == stale.created_at,
             )
             .values(request_hash=request_hash, created_at=now)
         )
@@ -66,12 +81,20 @@ def take_over_key(
 
 
 def complete_key(
-    session: Session, client: str, key: str, response_status: int, response_body: str
+    session: Session,
+    client: str,
+    key: str,
+    response_status: int,
+    response_body: str,
+    records: KeyTable = IdempotencyRecord,
 ) -> None:
-    """Record the first answer, in the caller's transaction (the one that stores the result)."""
+    """Record the first answer, in the caller's transaction (the one that stores the result).
+
+    Only an in-flight key is answered: a key answered already keeps its first answer.
+    """
     session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.client == client, IdempotencyRecord.key == key)
+        update(records)
+        .where(records.client == client, records.key == key, records.status == IN_FLIGHT)
         .values(status=DONE, response_status=response_status, response_body=response_body)
     )
 
@@ -84,13 +107,14 @@ def insert_answered_key(
     response_status: int,
     response_body: str,
     now: datetime,
+    records: KeyTable = IdempotencyRecord,
 ) -> None:
     """Store ``key`` already answered, in the caller's transaction (flushed at once).
 
     Raises :class:`~sqlalchemy.exc.IntegrityError` if the key exists (a concurrent repeat).
     """
     session.add(
-        IdempotencyRecord(
+        records(
             client=client,
             key=key,
             request_hash=request_hash,
@@ -103,13 +127,13 @@ def insert_answered_key(
     session.flush()
 
 
-def release_key(sessions: sessionmaker[Session], client: str, key: str) -> None:
+def release_key(
+    sessions: sessionmaker[Session], client: str, key: str, records: KeyTable = IdempotencyRecord
+) -> None:
     """Forget an in-flight key whose request failed before storing anything (it may be retried)."""
     with transaction(sessions) as session:
         session.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.client == client,
-                IdempotencyRecord.key == key,
-                IdempotencyRecord.status == IN_FLIGHT,
+            delete(records).where(
+                records.client == client, records.key == key, records.status == IN_FLIGHT
             )
         )

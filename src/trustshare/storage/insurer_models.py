@@ -257,14 +257,19 @@ class ClaimOutboxEntry(InsurerBase):
 
 
 class ClaimRequestKey(InsurerBase):
-    """An ``Idempotency-Key`` of ``POST /v1/claims`` and its first answer."""
+    """An ``Idempotency-Key`` of the claims API and its first answer.
+
+    The columns of the bureau's :class:`~trustshare.storage.models.IdempotencyRecord`: one
+    protocol (:mod:`trustshare.gateway.idempotency`) runs on both tables.
+    """
 
     __tablename__ = "claim_request_keys"
 
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="in_flight")
     """``in_flight`` or ``done``."""
-    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    response_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
