@@ -3,7 +3,7 @@
 The measurements run one after another, each on its own fresh chain and nodes, so one cannot
 slow another down: the settlement engine, bulk clearing (with its gas), the hospital confirm,
 real-time authorisation, fast claims and consent grant-to-effective. :data:`STANDARD` sizes
-keep the whole run near two and a half minutes on a 2-core machine; the scripts in
+keep the whole run near three and a half minutes on a 2-core machine; the scripts in
 ``scripts/`` run the same measurements at the larger sizes of the detailed documents.
 """
 
@@ -78,7 +78,7 @@ STANDARD = BenchSizes(
     claims_bulk_clients=2,
     consent_grants=60,
 )
-"""Sizes of the recorded run (about two and a half minutes on a 2-core machine)."""
+"""Sizes of the recorded run (about three and a half minutes on a 2-core machine)."""
 
 QUICK = BenchSizes(
     engine_bills=40,

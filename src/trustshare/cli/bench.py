@@ -24,7 +24,7 @@ def bench(
         typer.Option("--quick", hidden=True, help="Tiny sizes that only exercise the machinery."),
     ] = False,
 ) -> None:
-    """Measure every headline figure on this machine (2–3 minutes; progress on stderr).
+    """Measure every headline figure on this machine (3–4 minutes; progress on stderr).
 
     The settlement engine; bulk clearing and its gas; hospital confirm, real-time authorisation
     and fast-claim latencies; claims per second; consent grant to effective. Without --json, a
