@@ -41,13 +41,6 @@ def enrollment_by_id(session: Session, enrollment_id: bytes) -> EnrollmentRow | 
     return session.scalar(select(EnrollmentRow).where(EnrollmentRow.enrollment_id == enrollment_id))
 
 
-def add_access_entry(session: Session, entry: AccessLogEntry) -> AccessLogEntry:
-    """Append ``entry`` to the access log (stored when the caller commits)."""
-    session.add(entry)
-    session.flush()
-    return entry
-
-
 def access_log_page(
     session: Session, pseudonym: bytes, *, after_id: int, limit: int
 ) -> Sequence[AccessLogEntry]:
