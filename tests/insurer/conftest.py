@@ -68,6 +68,7 @@ def insurer_settings(
         operator_token=SecretStr(OPERATOR_TOKEN),
         run_claim_sender=False,  # tests drive the claim sender with run_once()
         run_holds_worker=False,  # and the holds worker too
+        freeze_gc_at_start=False,  # one process starts hundreds of nodes: no full GC each
     )
 
 

@@ -45,7 +45,8 @@ def test_a_served_node_freezes_its_start_up_objects_and_checkpoints_its_log(
 ) -> None:
     sqlite = insurer_context.engine.dialect.name == "sqlite"
     assert gc.get_freeze_count() == 0
-    with TestClient(create_app(insurer_context.settings, context=insurer_context)):
+    settings = insurer_context.settings.model_copy(update={"freeze_gc_at_start": True})
+    with TestClient(create_app(settings, context=insurer_context)):
         assert gc.get_freeze_count() > 0
         names = {thread.name for thread in threading.enumerate()}
         assert ("wal-checkpoint" in names) is sqlite

@@ -25,10 +25,10 @@ def create_app(settings: InsurerSettings, *, context: InsurerContext | None = No
     expired holds and send the claims outbox (one of each per node): serve with one worker.
     Another checkpoints a SQLite database's log, so that no request's commit does.
 
-    Once started, the objects that live as long as the node (modules, the app, the context)
-    are moved out of the cyclic garbage collector's reach (``gc.freeze``): a full collection
-    then walks only what requests created since, not the ≈ 200,000 start-up objects that made
-    it a pause of tens of milliseconds in the middle of a request.
+    Once started (setting ``freeze_gc_at_start``), the objects that live as long as the node
+    (modules, the app, the context) are moved out of the cyclic garbage collector's reach
+    (``gc.freeze``): a full collection then walks only what requests created since, not the
+    ≈ 200,000 start-up objects that made it a pause of tens of milliseconds in a request.
     """
     node = context or InsurerContext.from_settings(settings)
     holds = HoldsWorker(node, interval=settings.holds_interval_s)
@@ -42,12 +42,14 @@ def create_app(settings: InsurerSettings, *, context: InsurerContext | None = No
             holds.start()
         if sender is not None:
             sender.start()
-        gc.collect()
-        gc.freeze()
+        if settings.freeze_gc_at_start:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
-            gc.unfreeze()
+            if settings.freeze_gc_at_start:
+                gc.unfreeze()
             if sender is not None:
                 sender.stop()
             holds.stop()

@@ -50,6 +50,12 @@ class InsurerSettings(NodeSettings):
         description="the claim sender's round when nothing wakes it (retries, recovery); "
         "a queued claim wakes it at once",
     )
+    freeze_gc_at_start: bool = Field(
+        default=True,
+        description="once started, collect and move the start-up objects out of the cyclic "
+        "GC's reach (no full collection pauses a request); off where one process starts many "
+        "nodes, as the test suite does",
+    )
     claim_batch_size: int = Field(
         default=200,
         ge=1,
