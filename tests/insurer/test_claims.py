@@ -144,6 +144,9 @@ def test_only_the_nodes_claims_staff_may_file_claims(insurer_context: InsurerCon
         refused = anonymous.post("/v1/claims", json=body, headers={"Idempotency-Key": "k"})
         assert refused.status_code == 401
         assert refused.json()["error"]["code"] == "bad_token"
+        bulk = {"claims": [{**body, "product": PRODUCT}]}
+        in_bulk = anonymous.post("/v1/claims/bulk", json=bulk, headers={"Idempotency-Key": "k"})
+        assert (in_bulk.status_code, in_bulk.json()["error"]["code"]) == (401, "bad_token")
     closed = insurer_context.settings.model_copy(update={"operator_token": None})
     node = dataclasses.replace(insurer_context, settings=closed)
     with TestClient(create_app(closed, context=node)) as client:
